@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "macro.h"
+
+static int loop_write(int fd, const void *data, size_t size) {
+        const uint8_t *p = data;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *copy = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF, parent_fd = -EBADF;
+        const char *dir, *base;
+        int r;
+
+        if (!path || (!data && size > 0))
+                return -EINVAL;
+
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        if (isempty(base))
+                return -EISDIR;
+        dir = dirname(copy);
+
+        parent_fd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent_fd < 0)
+                return -errno;
+
+        if (asprintf(&tmp, ".#%s.%08x", base, (unsigned) random()) < 0) {
+                tmp = NULL;
+                return -ENOMEM;
+        }
+
+        fd = openat(parent_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+
+        r = loop_write(fd, data, size);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(parent_fd, tmp, parent_fd, base) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(parent_fd, tmp, 0);
+                return r;
+        }
+
+        /* Make the rename itself durable. */
+        (void) fsync(parent_fd);
+        return 0;
+}
+
+int write_string_file_atomic_at(int dir_fd, const char *path, const char *s, mode_t mode) {
+        return write_file_atomic_at(dir_fd, path, s, strlen(s), mode);
+}
+
+int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, allocated = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        for (;;) {
+                ssize_t k;
+
+                if (n + 1 >= allocated) {
+                        size_t want = allocated == 0 ? 4096 : allocated * 2;
+                        char *p;
+
+                        if (allocated > max_size + 1)
+                                return -EFBIG;
+                        p = realloc(buf, want);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        allocated = want;
+                }
+
+                k = read(fd, buf + n, allocated - n - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n > max_size)
+                        return -EFBIG;
+        }
+
+        buf[n] = 0;
+        if (ret_size)
+                *ret_size = n;
+        *ret_data = TAKE_PTR(buf);
+        return 0;
+}

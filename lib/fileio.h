@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes 'size' bytes to 'path' (relative to dir_fd, or AT_FDCWD) so that readers see either the
+ * old file or the whole new one: a temporary file in the same directory, fsync(), rename(), and
+ * an fsync() of the directory. Nothing is left behind on failure. */
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode);
+int write_string_file_atomic_at(int dir_fd, const char *path, const char *s, mode_t mode);
+
+/* Reads a whole regular file, up to max_size bytes, NUL-terminated. */
+int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size);

@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# Helpers for integration cases. A case is a bash script: exit 0 passes, 77 skips, else fails.
+set -euo pipefail
+
+HELPERS=${SESSIOND_TEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+step() { echo "--- $*"; }
+
+assert_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: got '$1', expected '$2'"; }
+assert_match() { [[ $1 =~ $2 ]] || fail "${3:-value}: '$1' does not match /$2/"; }
+
+# Poll a command until it succeeds, at most $1 seconds (TCG is slow: be generous).
+wait_until() {
+        local timeout=$1 i
+        shift
+        for ((i = 0; i < timeout * 5; i++)); do
+                if "$@" >/dev/null 2>&1; then return 0; fi
+                sleep 0.2
+        done
+        fail "timed out after ${timeout}s waiting for: $*"
+}
+
+# Units a case made are removed even when it fails.
+cleanup_units=()
+cleanup() {
+        local u
+        for u in "${cleanup_units[@]}"; do
+                systemctl stop "$u" 2>/dev/null || true
+                systemctl reset-failed "$u" 2>/dev/null || true
+        done
+}
+trap cleanup EXIT
