@@ -559,9 +559,34 @@ static bool needs_quoting(const char *w, bool for_exec) {
         return isempty(w) || (for_exec && streq(w, ";")) || w[strcspn(w, " \t\"'\\\n")];
 }
 
+/* "KEY=VALUE\n" with one capacity check: the common case. */
+static void put_line(Buffer *b, const char *key, const char *value) {
+        size_t k = strlen(key), v = strlen(value);
+        char *p;
+
+        if (b->size + k + v + 3 > b->allocated) {
+                put_n(b, key, k);
+                put_n(b, "=", 1);
+                put_n(b, value, v);
+                put_n(b, "\n", 1);
+                return;
+        }
+        p = b->data + b->size;
+        memcpy(p, key, k);
+        p[k] = '=';
+        memcpy(p + k + 1, value, v);
+        p[k + 1 + v] = '\n';
+        b->size += k + v + 2;
+}
+
 /* Writes one assignment. Values we made are escaped for specifiers ('%'); pass-through values
  * are the user's and are written as they are. */
 static int write_assignment(Buffer *b, const UnitAssignment *a) {
+        if (a->passthrough || (!a->argv && !strchr(a->value, '%') &&
+                               !(streq(a->key, "Environment") && needs_quoting(a->value, false)))) {
+                put_line(b, a->key, a->value);
+                return 0;
+        }
         put(b, a->key);
         put_n(b, "=", 1);
         if (a->passthrough)
