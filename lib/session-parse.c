@@ -1110,7 +1110,8 @@ static void validate(ParseState *st) {
         }
 }
 
-static int session_parse_impl(const char *name, const char *origin, const char *text, const char *path,
+static int session_parse_impl(const char *name, const char *origin, const char *text, size_t text_size,
+                              const char *path,
                               char **dropins, SessionParseFlags flags, Session **ret,
                               SessionErrorList *errors) {
         _cleanup_(parse_state_done) ParseState st = {};
@@ -1160,7 +1161,7 @@ static int session_parse_impl(const char *name, const char *origin, const char *
         if (path)
                 r = parse_one_file(&st, path);
         else
-                r = parse_text(&st, origin, text, strlen(text));
+                r = parse_text(&st, origin, text, text_size);
         if (r < 0)
                 return r;
 
@@ -1185,7 +1186,7 @@ static int session_parse_impl(const char *name, const char *origin, const char *
 int session_parse_file_full(const char *path, char **dropins, SessionParseFlags flags, Session **ret,
                             SessionErrorList *errors) {
         assert(path);
-        return session_parse_impl(NULL, NULL, NULL, path, dropins, flags, ret, errors);
+        return session_parse_impl(NULL, NULL, NULL, 0, path, dropins, flags, ret, errors);
 }
 
 int session_parse_file(const char *path, char **dropins, Session **ret, SessionErrorList *errors) {
@@ -1196,5 +1197,12 @@ int session_parse_string(const char *name, const char *origin, const char *text,
                          SessionErrorList *errors) {
         assert(name);
         assert(text);
-        return session_parse_impl(name, origin ?: "<inline>", text, NULL, NULL, 0, ret, errors);
+        return session_parse_impl(name, origin ?: "<inline>", text, strlen(text), NULL, NULL, 0, ret, errors);
+}
+
+int session_parse_buffer(const char *name, const char *origin, const char *data, size_t size, Session **ret,
+                         SessionErrorList *errors) {
+        assert(name);
+        assert(data || size == 0);
+        return session_parse_impl(name, origin ?: "<inline>", data ?: "", size, NULL, NULL, 0, ret, errors);
 }

@@ -62,6 +62,10 @@ int session_find(const char *name, char **search_path, char **ret_path, char ***
  * reports an invalid one. */
 int session_enumerate(char **search_path, char ***ret_names);
 
+/* Like session_parse_string(), for a buffer that may contain anything, NUL bytes included. */
+int session_parse_buffer(const char *name, const char *origin, const char *data, size_t size, Session **ret,
+                         SessionErrorList *errors);
+
 /* Adds an error to the list (for callers that report problems found outside the parser in the
  * same format, e.g. the renderer refusing a backend). */
 int session_error_list_add(SessionErrorList *l, const char *file, unsigned line, const char *message);
