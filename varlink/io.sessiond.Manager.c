@@ -130,7 +130,7 @@ static SD_VARLINK_DEFINE_METHOD(
 static SD_VARLINK_DEFINE_METHOD_FULL(
                 Subscribe,
                 SD_VARLINK_REQUIRES_MORE,
-                SD_VARLINK_FIELD_COMMENT("Only events of this session; null: of every session the caller may manage. The current state of each comes first."),
+                SD_VARLINK_FIELD_COMMENT("Only events of this session (it need not exist yet); null: of every session the caller may manage. The current state of each comes first."),
                 SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("The session after the change (state and result are the news)."),
                 SD_VARLINK_DEFINE_OUTPUT_BY_TYPE(session, Session, 0),

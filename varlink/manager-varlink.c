@@ -423,10 +423,19 @@ static int vl_method_subscribe(sd_varlink *link, sd_json_variant *parameters, sd
                 return r;
         if (p.name) {
                 ManagedSession *s;
+                bool ok;
 
-                r = lookup_session(m, link, p.name, &s);
-                if (r < 0 || !s)
-                        return r;
+                if (!session_name_is_valid(p.name))
+                        return sd_varlink_error_invalid_parameter_name(link, "name");
+                /* A name that does not exist yet may be watched: its Start comes next. */
+                s = manager_find_session(m, p.name);
+                if (s) {
+                        r = peer_may_manage(link, s, &ok);
+                        if (r < 0)
+                                return r;
+                        if (!ok)
+                                return reply_permission_denied(link, "the session belongs to another user");
+                }
                 name = strdup(p.name);
                 if (!name)
                         return -ENOMEM;
