@@ -270,7 +270,8 @@ static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
 
         e = sd_bus_message_get_error(reply);
         if (e) {
-                if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists")) {
+                if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") &&
+                    !(e->message && strstr(e->message, s->slice))) {
                         /* Someone else runs a unit of that name (not ours: ours are all in
                          * memory). The record we wrote for it is dropped; nothing was started. */
                         for (size_t i = 0; i < s->n_waiting_start; i++)

@@ -25,6 +25,9 @@ AGENT
 fi
 
 systemctl start sessiond.socket
+# Start the daemon up front (Type=notify: returns once it serves): on a loaded TCG VM its start
+# can take longer than varlinkctl's default call timeout.
+timeout 300 systemctl start sessiond.service
 
 daemon_sessions=()
 daemon_cleanup() {
