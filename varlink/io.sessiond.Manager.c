@@ -148,6 +148,36 @@ static SD_VARLINK_DEFINE_METHOD(
                 SD_VARLINK_FIELD_COMMENT("Every problem found, each with file and line."),
                 SD_VARLINK_DEFINE_OUTPUT_BY_TYPE(errors, SessionError, SD_VARLINK_ARRAY));
 
+static SD_VARLINK_DEFINE_METHOD(
+                Exec,
+                SD_VARLINK_FIELD_COMMENT("Session to run the command in (it must be running)."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("The command line; argv[0] is looked up in the session's $PATH if it has no slash. The call must carry three fds (stdin, stdout, stderr): they are handed to the command as they are."),
+                SD_VARLINK_DEFINE_INPUT(argv, SD_VARLINK_STRING, SD_VARLINK_ARRAY),
+                SD_VARLINK_FIELD_COMMENT("Extra KEY=VALUE entries for the command's environment."),
+                SD_VARLINK_DEFINE_INPUT(environment, SD_VARLINK_STRING, SD_VARLINK_ARRAY|SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Absolute working directory inside the session."),
+                SD_VARLINK_DEFINE_INPUT(workingDirectory, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Kill the command after this many µs; unset: never."),
+                SD_VARLINK_DEFINE_INPUT(timeoutUSec, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("The command's exit status, if it exited."),
+                SD_VARLINK_DEFINE_OUTPUT(exitStatus, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("The signal that killed it, if one did."),
+                SD_VARLINK_DEFINE_OUTPUT(signal, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("What a shell would report: the exit status, or 128 + the signal."),
+                SD_VARLINK_DEFINE_OUTPUT(exitCode, SD_VARLINK_INT, 0),
+                SD_VARLINK_FIELD_COMMENT("True if timeoutUSec ran out and the command was killed."),
+                SD_VARLINK_DEFINE_OUTPUT(timedOut, SD_VARLINK_BOOL, 0));
+
+static SD_VARLINK_DEFINE_METHOD(
+                Attach,
+                SD_VARLINK_FIELD_COMMENT("Session whose terminal (Terminal=yes) to join."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("Watch only: input is not passed on."),
+                SD_VARLINK_DEFINE_INPUT(readOnly, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Bytes of scrollback the agent sends first on the socket. The reply carries one fd: a stream socket with the terminal's bytes both ways."),
+                SD_VARLINK_DEFINE_OUTPUT(scrollback, SD_VARLINK_INT, 0));
+
 static SD_VARLINK_DEFINE_ERROR(
                 NoSuchSession,
                 SD_VARLINK_FIELD_COMMENT("The name asked for."),
@@ -181,6 +211,19 @@ static SD_VARLINK_DEFINE_ERROR(
                 SD_VARLINK_FIELD_COMMENT("The session has ended: it has no processes to signal."),
                 SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
 
+static SD_VARLINK_DEFINE_ERROR(
+                NoTerminal,
+                SD_VARLINK_FIELD_COMMENT("The session has no terminal to attach to (Terminal=no)."),
+                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+static SD_VARLINK_DEFINE_ERROR(
+                AgentFailed,
+                SD_VARLINK_FIELD_COMMENT("The session."),
+                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("The errno the agent reported (e.g. ENOENT for a missing command)."),
+                SD_VARLINK_DEFINE_FIELD(errorNumber, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("The same in words."),
+                SD_VARLINK_DEFINE_FIELD(reason, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+
 SD_VARLINK_DEFINE_INTERFACE(
                 io_sessiond_Manager,
                 "io.sessiond.Manager",
@@ -209,6 +252,10 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_method_Subscribe,
                 SD_VARLINK_SYMBOL_COMMENT("Checks a session file or text without starting anything."),
                 &vl_method_Verify,
+                SD_VARLINK_SYMBOL_COMMENT("Runs a command in a session with the caller's fds, through the session's agent; returns its exit status."),
+                &vl_method_Exec,
+                SD_VARLINK_SYMBOL_COMMENT("Joins a session's terminal: returns the agent's terminal socket."),
+                &vl_method_Attach,
                 SD_VARLINK_SYMBOL_COMMENT("No session of that name (or none the caller may see)."),
                 &vl_error_NoSuchSession,
                 SD_VARLINK_SYMBOL_COMMENT("Start of a name that is already in use."),
@@ -222,4 +269,8 @@ SD_VARLINK_DEFINE_INTERFACE(
                 SD_VARLINK_SYMBOL_COMMENT("PID 1 refused or failed a job on the session's unit."),
                 &vl_error_UnitFailed,
                 SD_VARLINK_SYMBOL_COMMENT("The session is not running."),
-                &vl_error_NotRunning);
+                &vl_error_NotRunning,
+                SD_VARLINK_SYMBOL_COMMENT("The session has no terminal."),
+                &vl_error_NoTerminal,
+                SD_VARLINK_SYMBOL_COMMENT("The session's agent refused or failed the request."),
+                &vl_error_AgentFailed);

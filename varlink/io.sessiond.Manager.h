@@ -13,3 +13,5 @@ extern const sd_varlink_interface vl_interface_io_sessiond_Manager;
 #define SESSIOND_ERROR_PERMISSION_DENIED    "io.sessiond.Manager.PermissionDenied"
 #define SESSIOND_ERROR_UNIT_FAILED          "io.sessiond.Manager.UnitFailed"
 #define SESSIOND_ERROR_NOT_RUNNING          "io.sessiond.Manager.NotRunning"
+#define SESSIOND_ERROR_NO_TERMINAL          "io.sessiond.Manager.NoTerminal"
+#define SESSIOND_ERROR_AGENT_FAILED         "io.sessiond.Manager.AgentFailed"

@@ -2,9 +2,10 @@
 
 /* IdleTimeout=: sessiond ends a session nobody uses. "Used" means real activity, not API
  * calls: CPU time spent anywhere in the session's slice (a long computation counts, whoever
- * started it), and processes beyond the session's resting population (an exec'd `sleep 600`
- * uses no CPU but is work in progress). Both come from the slice's cgroup, which holds every
- * process of the session. */
+ * started it), processes beyond the session's resting population (an exec'd `sleep 600`
+ * uses no CPU but is work in progress) — both from the slice's cgroup, which holds every
+ * process of the session — and the agent's own account (Describe: running execs, attached
+ * viewers, the time of the last exec or attach). */
 
 #include <assert.h>
 #include <fcntl.h>
@@ -78,6 +79,21 @@ static void idle_check(ManagedSession *s, uint64_t now) {
                         busy = true;
         }
         s->last_check_usec = now;
+
+        /* An Exec through sessiond, or exec/attach activity the agent saw. */
+        if (s->n_execs > 0)
+                busy = true;
+        else {
+                uint64_t agent_activity;
+                bool agent_busy;
+
+                if (manager_agent_activity(s, &agent_activity, &agent_busy) >= 0) {
+                        if (agent_busy)
+                                busy = true;
+                        else if (agent_activity > s->last_activity_usec && agent_activity <= now)
+                                s->last_activity_usec = agent_activity;
+                }
+        }
 
         if (busy) {
                 s->last_activity_usec = now;

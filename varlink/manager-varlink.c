@@ -519,7 +519,14 @@ static int vl_method_verify(sd_varlink *link, sd_json_variant *parameters, sd_va
 
 static int on_connect(sd_varlink_server *server, sd_varlink *link, void *userdata) {
         Manager *m = userdata;
+        int r;
 
+        /* Exec takes the caller's stdin/stdout/stderr; Attach returns a terminal socket. */
+        r = sd_varlink_set_allow_fd_passing_input(link, true);
+        if (r >= 0)
+                r = sd_varlink_set_allow_fd_passing_output(link, true);
+        if (r < 0)
+                return r;
         m->n_connections++;
         manager_check_exit(m);
         return 0;
@@ -570,6 +577,9 @@ int manager_varlink_setup(Manager *m) {
                         "io.sessiond.Manager.Describe", vl_method_describe,
                         "io.sessiond.Manager.Subscribe", vl_method_subscribe,
                         "io.sessiond.Manager.Verify", vl_method_verify);
+        if (r < 0)
+                return r;
+        r = manager_exec_setup(m);
         if (r < 0)
                 return r;
         r = sd_varlink_server_bind_connect(m->server, on_connect);

@@ -49,6 +49,7 @@ struct ManagedSession {
         uint64_t last_cpu_usec;         /* cpu.stat usage_usec of the slice at the last check */
         uint64_t baseline_tasks;        /* fewest tasks seen: the session's resting population */
         bool cpu_known;
+        unsigned n_execs;               /* Exec calls running through sessiond */
 };
 
 struct Manager {
@@ -109,6 +110,11 @@ int manager_recover(Manager *m);
 /* manager-varlink.c */
 int manager_varlink_setup(Manager *m);
 int manager_reply_error_errno(sd_varlink *link, int r);
+
+/* manager-exec.c */
+int manager_exec_setup(Manager *m);
+int manager_agent_path(const char *name, char **ret);
+int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, bool *ret_busy);
 
 /* manager-idle.c */
 int manager_idle_setup(Manager *m);
