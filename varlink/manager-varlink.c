@@ -344,11 +344,12 @@ static int vl_method_kill(sd_varlink *link, sd_json_variant *parameters, sd_varl
 }
 
 static int vl_method_list(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        static const sd_json_dispatch_field table[] = { {} };   /* no parameters */
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *previous = NULL;
         Manager *m = userdata;
         int r;
 
-        r = sd_varlink_dispatch(link, parameters, NULL, NULL);
+        r = sd_varlink_dispatch(link, parameters, table, NULL);
         if (r != 0)
                 return r;
 
