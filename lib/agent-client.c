@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,10 @@ int agent_error_to_errno(const char *error_id, sd_json_variant *parameters) {
                 { "io.sessiond.Agent.TooManyViewers", EUSERS    },
                 { SD_VARLINK_ERROR_INVALID_PARAMETER, EINVAL    },
                 { SD_VARLINK_ERROR_EXPECTED_MORE,     EINVAL    },
+                /* sessiond's own, when the call went through io.sessiond.Manager */
+                { "io.sessiond.NoSuchSession",        ENXIO     },
+                { "io.sessiond.PermissionDenied",     EACCES    },
+                { "io.sessiond.BackendUnavailable",   EHOSTDOWN },
         };
         int r;
 
@@ -240,10 +245,16 @@ fail:
         return 0;
 }
 
+static const char *method_name(const char *session, const char *method, char buf[static 64]) {
+        snprintf(buf, 64, "io.sessiond.%s.%s", session ? "Manager" : "Agent", method);
+        return buf;
+}
+
 static int exec_params(char * const *argv, const AgentExecOptions *o, bool with_stdin, unsigned rows,
                        unsigned columns, sd_json_variant **ret) {
         return sd_json_buildo(
                         ret,
+                        SD_JSON_BUILD_PAIR_CONDITION(o && o->session, "name", SD_JSON_BUILD_STRING(o ? o->session : NULL)),
                         SD_JSON_BUILD_PAIR_STRV("argv", (char **) argv),
                         SD_JSON_BUILD_PAIR_CONDITION(o && o->environment, "environment", SD_JSON_BUILD_STRV(o ? o->environment : NULL)),
                         SD_JSON_BUILD_PAIR_CONDITION(o && o->working_directory, "workingDirectory", SD_JSON_BUILD_STRING(o ? o->working_directory : NULL)),
@@ -334,7 +345,8 @@ int agent_exec_start(sd_varlink *link, char * const *argv, const AgentExecOption
                                 return r;
                 }
 
-        r = call_start(link, "io.sessiond.Agent.Exec", params, o, false, &c);
+        char m[64];
+        r = call_start(link, method_name(o ? o->session : NULL, "Exec", m), params, o, false, &c);
         if (r < 0)
                 return r;
         if (ret_id)
@@ -357,7 +369,8 @@ int agent_exec_terminal_start(sd_varlink *link, char * const *argv, const AgentE
         if (r < 0)
                 return r;
 
-        r = call_start(link, "io.sessiond.Agent.ExecTerminal", params, o, true, &c);
+        char m[64];
+        r = call_start(link, method_name(o ? o->session : NULL, "ExecTerminal", m), params, o, true, &c);
         if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(c->fd);
@@ -427,15 +440,18 @@ static int call_simple(sd_varlink *link, const char *method, sd_json_variant *pa
         return 0;
 }
 
-int agent_attach(sd_varlink *link, bool read_only, int *ret_fd, uint64_t *ret_scrollback) {
+int agent_attach(sd_varlink *link, const char *session, bool read_only, int *ret_fd, uint64_t *ret_scrollback) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
         sd_json_variant *reply = NULL, *v;
+        char m[64];
         int fd, r;
 
-        r = sd_json_buildo(&params, SD_JSON_BUILD_PAIR_BOOLEAN("readOnly", read_only));
+        r = sd_json_buildo(&params,
+                           SD_JSON_BUILD_PAIR_CONDITION(!!session, "name", SD_JSON_BUILD_STRING(session)),
+                           SD_JSON_BUILD_PAIR_BOOLEAN("readOnly", read_only));
         if (r < 0)
                 return r;
-        r = call_simple(link, "io.sessiond.Agent.Attach", params, &reply);
+        r = call_simple(link, method_name(session, "Attach", m), params, &reply);
         if (r < 0)
                 return r;
         fd = sd_varlink_take_fd(link, 0);
@@ -448,17 +464,19 @@ int agent_attach(sd_varlink *link, bool read_only, int *ret_fd, uint64_t *ret_sc
         return 0;
 }
 
-int agent_resize(sd_varlink *link, uint64_t id, unsigned rows, unsigned columns) {
+int agent_resize(sd_varlink *link, const char *session, uint64_t id, unsigned rows, unsigned columns) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
+        char m[64];
         int r;
 
         r = sd_json_buildo(&params,
+                           SD_JSON_BUILD_PAIR_CONDITION(!!session, "name", SD_JSON_BUILD_STRING(session)),
                            SD_JSON_BUILD_PAIR_CONDITION(id != AGENT_ID_MAIN, "id", SD_JSON_BUILD_UNSIGNED(id)),
                            SD_JSON_BUILD_PAIR_UNSIGNED("rows", rows),
                            SD_JSON_BUILD_PAIR_UNSIGNED("columns", columns));
         if (r < 0)
                 return r;
-        return call_simple(link, "io.sessiond.Agent.Resize", params, NULL);
+        return call_simple(link, method_name(session, "Resize", m), params, NULL);
 }
 
 int agent_kill(sd_varlink *link, uint64_t id, int sig) {

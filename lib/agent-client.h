@@ -4,7 +4,8 @@
 /* Client side of io.sessiond.Agent, used by sessiond and sessionctl. Every function returns a
  * negative errno on failure; agent errors map to: NoSuchExec -ESRCH, NoTerminal -ENOTTY,
  * NotRunning -ESHUTDOWN, TooManyExecs/TooManyViewers -EUSERS, ExecFailed the failing step's errno
- * (e.g. -ENOENT for a missing command), a refused parameter -EINVAL. No function logs.
+ * (e.g. -ENOENT for a missing command), a refused parameter -EINVAL; via sessiond also
+ * NoSuchSession -ENXIO, PermissionDenied -EACCES, BackendUnavailable -EHOSTDOWN. No function logs.
  *
  * sd-varlink (257) mixes up replies when a streaming call follows a plain call on one
  * connection: give agent_exec() and agent_exec_terminal_start() a fresh connection each. */
@@ -16,7 +17,13 @@
 
 #define AGENT_ID_MAIN UINT64_MAX /* Kill/Resize target: the session's main command */
 
+/* Routing: with session == NULL the calls go to an agent (io.sessiond.Agent.*). With a session name
+ * they go to sessiond (io.sessiond.Manager.Exec, .ExecTerminal, .Attach, .Resize), which takes the
+ * same parameters plus "name", checks the caller, forwards the fds to the session's agent and relays
+ * the agent's replies (and fds) unchanged. */
+
 typedef struct AgentExecOptions {
+        const char *session;            /* NULL: link is the agent itself */
         char **environment;             /* extra KEY=VALUE entries, or NULL */
         const char *working_directory;  /* absolute, or NULL */
         uint64_t timeout_usec;          /* 0: none */
@@ -71,8 +78,8 @@ int agent_call_process(AgentCall *c, AgentExecResult *ret);
 int agent_call_wait(AgentCall *c, AgentExecResult *ret);
 AgentCall *agent_call_free(AgentCall *c);
 
-int agent_attach(sd_varlink *link, bool read_only, int *ret_fd, uint64_t *ret_scrollback);
-int agent_resize(sd_varlink *link, uint64_t id, unsigned rows, unsigned columns);
+int agent_attach(sd_varlink *link, const char *session, bool read_only, int *ret_fd, uint64_t *ret_scrollback);
+int agent_resize(sd_varlink *link, const char *session, uint64_t id, unsigned rows, unsigned columns);
 int agent_kill(sd_varlink *link, uint64_t id, int sig);
 int agent_describe(sd_varlink *link, AgentInfo *ret);
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 
 #include "io.sessiond.Manager.h"
+#include "sessionctl-attach.h"
+#include "sessionctl-exec.h"
 #include "sessionctl-verify.h"
 #include "sessionctl.h"
 
@@ -169,7 +171,9 @@ static void help(void) {
                "  list                       List sessions\n"
                "  status NAME...             Show state and live figures of sessions\n"
                "  logs NAME [-f] [-n N]      Show the journal of a session\n"
-               "  verify FILE|NAME...        Check session files (no daemon needed)\n\n"
+               "  verify FILE|NAME...        Check session files (no daemon needed)\n"
+               "  exec [-t] NAME [--] CMD... Run a command in a session (exit status: the command's)\n"
+               "  attach [--read-only] NAME  Join a session's terminal (Ctrl-] detaches)\n\n"
                "Options:\n"
                "  -h --help                  Show this help\n"
                "     --version               Show the version\n"
@@ -196,6 +200,8 @@ static const Verb verbs[] = {
         { "status", verb_status },
         { "logs",   verb_logs },
         { "verify", verb_verify },
+        { "exec",   verb_exec },
+        { "attach", verb_attach },
 };
 
 

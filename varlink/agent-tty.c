@@ -22,7 +22,7 @@ static void viewer_free(Viewer *v);
 
 static void terminal_maybe_free(Terminal *t) {
         /* An ExecTerminal terminal outlives its command until the viewers have read everything. */
-        if (t->hangup && t->master_fd < 0 && t->n_viewers == 0 && t != t->agent->terminal)
+        if (t->hangup && !t->in_hangup && t->master_fd < 0 && t->n_viewers == 0 && t != t->agent->terminal)
                 terminal_free(t);
 }
 
@@ -346,16 +346,14 @@ void terminal_hangup(Terminal *t) {
         t->in_len = 0;
         t->hangup = true;
 
-        if (!t->viewers) {
-                terminal_maybe_free(t);
-                return;
-        }
+        t->in_hangup = true; /* viewers closing below must not free t under our feet */
         for (Viewer *v = t->viewers, *next; v; v = next) {
                 next = v->next;
                 v->closing = true;
-                if (!viewer_flush(v) && !t->viewers)
-                        return; /* the last viewer freed the terminal */
+                (void) viewer_flush(v);
         }
+        t->in_hangup = false;
+        terminal_maybe_free(t);
 }
 
 /* ---- methods ---- */

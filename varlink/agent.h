@@ -51,6 +51,7 @@ struct Terminal {
         uint8_t in[4096];       /* viewer input not yet written to the master */
         size_t in_len;
         bool hangup;
+        bool in_hangup;
         Viewer *viewers;
         unsigned n_viewers;
 };

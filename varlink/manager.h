@@ -17,6 +17,8 @@
 typedef struct Manager Manager;
 typedef struct ManagedSession ManagedSession;
 
+typedef struct Relay Relay;
+
 typedef struct Subscriber {
         sd_varlink *link;
         char *name;             /* only this session's events; NULL: all the peer may see */
@@ -49,7 +51,7 @@ struct ManagedSession {
         uint64_t last_cpu_usec;         /* cpu.stat usage_usec of the slice at the last check */
         uint64_t baseline_tasks;        /* fewest tasks seen: the session's resting population */
         bool cpu_known;
-        unsigned n_execs;               /* Exec calls running through sessiond */
+        unsigned n_execs;               /* Exec/ExecTerminal calls relayed by sessiond, running */
 };
 
 struct Manager {
@@ -63,6 +65,9 @@ struct Manager {
 
         Subscriber *subscribers;
         size_t n_subscribers;
+
+        Relay **relays;                 /* Exec/Attach calls relayed to agents */
+        size_t n_relays;
 
         unsigned n_connections;
         unsigned n_pending_calls;       /* bus calls in flight */
@@ -113,6 +118,8 @@ int manager_reply_error_errno(sd_varlink *link, int r);
 
 /* manager-exec.c */
 int manager_exec_setup(Manager *m);
+void manager_relays_drop_link(Manager *m, sd_varlink *link);
+void manager_relays_free(Manager *m);
 int manager_agent_path(const char *name, char **ret);
 int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, bool *ret_busy);
 

@@ -61,6 +61,7 @@ void manager_check_exit(Manager *m) {
 static void manager_free(Manager *m) {
         if (!m)
                 return;
+        manager_relays_free(m);
         while (m->n_sessions > 0)
                 managed_session_free(m->sessions[--m->n_sessions]);
         free(m->sessions);

@@ -421,12 +421,12 @@ static void test_attach(void) {
 
         /* A session without viewers keeps its output in the scrollback. */
         msleep(300);
-        ASSERT_OK(agent_attach(link, false, &rw, &scrollback));
+        ASSERT_OK(agent_attach(link, NULL, false, &rw, &scrollback));
         ASSERT_TRUE(scrollback > 0);
         a = read_until(rw, "ready-marker");
         ASSERT_TRUE(strstr(a, "ready-marker"));
 
-        ASSERT_OK(agent_attach(link, true, &ro, NULL));
+        ASSERT_OK(agent_attach(link, NULL, true, &ro, NULL));
         b = read_until(ro, "ready-marker");
         ASSERT_TRUE(strstr(b, "ready-marker"));
 
@@ -440,7 +440,7 @@ static void test_attach(void) {
         ASSERT_TRUE(strstr(d, "got:ping"));
         ASSERT_TRUE(!strstr(c, "zzz") && !strstr(d, "got:zzz"));
 
-        ASSERT_OK(agent_resize(link, AGENT_ID_MAIN, 31, 101));
+        ASSERT_OK(agent_resize(link, NULL, AGENT_ID_MAIN, 31, 101));
         ASSERT_TRUE(write(rw, "size\n", 5) == 5);
         e = read_until(rw, "31 101");
         ASSERT_TRUE(strstr(e, "31 101"));
@@ -448,14 +448,23 @@ static void test_attach(void) {
         /* Detach both; a new viewer sees the scrollback with what happened meanwhile. */
         safe_close(rw);
         safe_close(ro);
-        ASSERT_OK(agent_attach(link, false, &rw2, NULL));
+        ASSERT_OK(agent_attach(link, NULL, false, &rw2, NULL));
         _cleanup_free_ char *f = read_until(rw2, "31 101");
         ASSERT_TRUE(strstr(f, "ready-marker") && strstr(f, "got:ping") && strstr(f, "31 101"));
 
-        /* Bounded viewers. */
+        /* Bounded viewers: wait until the agent noticed the two detaches, then fill up. */
+        for (int i = 0; i < 200; i++) {
+                AgentInfo info = {};
+                ASSERT_OK(agent_describe(link, &info));
+                unsigned v = info.viewers;
+                agent_info_done(&info);
+                if (v == 1)
+                        break;
+                msleep(20);
+        }
         int fds[32], n = 0, r = 0;
         for (; n < 32; n++) {
-                r = agent_attach(link, true, &fds[n], NULL);
+                r = agent_attach(link, NULL, true, &fds[n], NULL);
                 if (r < 0)
                         break;
         }
@@ -466,7 +475,7 @@ static void test_attach(void) {
         safe_close(rw2);
 
         /* Resize of a session without... this one has a terminal; an unknown exec id fails. */
-        ASSERT_ERROR(agent_resize(link, 999, 10, 10), ESRCH);
+        ASSERT_ERROR(agent_resize(link, NULL, 999, 10, 10), ESRCH);
         (void) fd;
 }
 

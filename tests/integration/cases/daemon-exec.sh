@@ -36,19 +36,25 @@ wait_until 30 test -S /run/sessiond/agents/dexec/agent.sock
 step "exec with fds: output straight to our file, exit status back"
 reply=$(python3 /run/vl-exec.py dexec /run/exec-out.txt /bin/sh -c 'echo hello from $(id -u); echo oops >&2; exit 3')
 echo "$reply"
-jq -e '.parameters.exitCode == 3 and .parameters.exitStatus == 3' <<<"$reply"
+jq -e '.parameters.exitStatus == 3' <<<"$reply"
 cat /run/exec-out.txt
 grep -q '^hello from [0-9]' /run/exec-out.txt || fail "no output from the command"
 grep -q '^oops' /run/exec-out.txt || fail "no stderr from the command"
 uid=$(sed -n 's/^hello from //p' /run/exec-out.txt)
 [[ $uid != 0 ]] || fail "the command ran as root, not as the session's user"
 
+step "sessionctl exec goes through sessiond too"
+out=$(sessionctl exec dexec -- /bin/sh -c 'echo via-sessionctl; exit 7') && rc=0 || rc=$?
+echo "$out"
+assert_eq "$rc" 7 "sessionctl exec exit status"
+assert_eq "$out" via-sessionctl "sessionctl exec output"
+
 step "a 20 s exec keeps the session (IdleTimeout=8s) alive"
 python3 /run/vl-exec.py dexec /run/exec-out2.txt /bin/sleep 20 >/run/exec-reply2.txt &
 sleep 16
 assert_eq "$(session_state dexec)" running "state during a long exec"
 wait
-jq -e '.parameters.exitCode == 0' /run/exec-reply2.txt
+jq -e '.parameters.exitStatus == 0' /run/exec-reply2.txt
 wait_state dexec ended 90
 assert_eq "$(session_result dexec)" idle "result after the exec finished"
 
