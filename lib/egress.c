@@ -519,6 +519,7 @@ int egress_session_add(EgressContext *ctx, const char *session,
                 return r;
 
         fprintf(c.f,
+                "add rule " T " %1$s ct state established,related accept\n"
                 "add rule " T " %1$s ip daddr @%2$s accept\n"
                 "add rule " T " %1$s ip6 daddr @%3$s accept\n"
                 "add rule " T " %1$s ip daddr . meta l4proto . th dport @%4$s accept\n"

@@ -22,7 +22,9 @@
  *   set s_N_dns4/6 { type ipv4_addr; flags timeout }                      addresses of AllowHost= names
  *   set s_N_dns4p/6p { type ipv4_addr . inet_proto . inet_service; flags timeout }  ... with port
  *   counter s_N_drop
- *   chain s_N     accept daddr in any of the sets above, else rate-limited log + counter + drop.
+ *   chain s_N     accept established/related (so a flow outlives the TTL of the name it was opened
+ *                 for), accept daddr in any of the sets above, else rate-limited log + counter + drop.
+ *                 A policy change therefore applies to new connections; established ones continue.
  *
  * The rules of a session never change after it is added: a policy change only replaces set elements
  * (one transaction), so it is atomic and costs the same with 1 or 1,000 sessions loaded.
@@ -48,8 +50,10 @@
 /* Depth of a session slice in the cgroup tree: /sessiond.slice/sessiond-NAME.slice */
 #define EGRESS_SESSION_CGROUP_LEVEL 2
 #define EGRESS_SESSIONS_CGROUP_LEVEL 1
-/* nft element timeouts for resolved addresses are clamped to this range (seconds). */
-#define EGRESS_TTL_MIN 1U
+/* nft element timeouts for resolved addresses are clamped to this range (seconds). The floor is
+ * there because clients cache answers longer than tiny TTLs (Java 30 s, browsers 60 s); connections
+ * that are established live on regardless (see the chain below). */
+#define EGRESS_TTL_MIN 60U
 #define EGRESS_TTL_MAX 86400U
 
 typedef struct EgressContext EgressContext;

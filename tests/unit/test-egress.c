@@ -171,6 +171,7 @@ static void test_nft(void) {
         ASSERT_TRUE(strstr(set, "2001:db8::/32 . udp . 53"));
         free(set);
         set = ruleset("chain inet sessiond s_a_mb_dc__d");
+        ASSERT_TRUE(strstr(set, "ct state established,related accept"));
         ASSERT_TRUE(strstr(set, "counter name \"s_a_mb_dc__d_drop\" drop"));
         ASSERT_TRUE(strstr(set, "log prefix \"sessiond-drop a-b.c_d: \""));
         free(set);
@@ -193,18 +194,18 @@ static void test_nft(void) {
         ASSERT_NFT(ctx, egress_session_add_resolved(ctx, "a-b.c_d", AF_INET, addr, 0, 0, 600));
         ASSERT_NFT(ctx, egress_session_add_resolved(ctx, "a-b.c_d", AF_INET, addr, IPPROTO_TCP, 443, 0));
         ASSERT_EQ(inet_pton(AF_INET6, "2001:db8::50", addr), 1);
-        ASSERT_NFT(ctx, egress_session_add_resolved(ctx, "a-b.c_d", AF_INET6, addr, 0, 8443, 60));
+        ASSERT_NFT(ctx, egress_session_add_resolved(ctx, "a-b.c_d", AF_INET6, addr, 0, 8443, 100000));
         ASSERT_ERROR(egress_session_add_resolved(ctx, "nosuch", AF_INET6, addr, 0, 0, 60), ENOENT);
         dns = ruleset("set inet sessiond s_a_mb_dc__d_dns4");
         ASSERT_TRUE(strstr(dns, "203.0.113.50 timeout 10m"));
         ASSERT_EQ(count(dns, "203.0.113.50"), 1);
         free(dns);
         dns = ruleset("set inet sessiond s_a_mb_dc__d_dns4p");
-        ASSERT_TRUE(strstr(dns, "203.0.113.50 . tcp . 443 timeout 1s"));
+        ASSERT_TRUE(strstr(dns, "203.0.113.50 . tcp . 443 timeout 1m"));      /* TTL 0: the floor */
         free(dns);
         dns = ruleset("set inet sessiond s_a_mb_dc__d_dns6p");
-        ASSERT_TRUE(strstr(dns, "2001:db8::50 . tcp . 8443 timeout 1m"));
-        ASSERT_TRUE(strstr(dns, "2001:db8::50 . udp . 8443 timeout 1m"));
+        ASSERT_TRUE(strstr(dns, "2001:db8::50 . tcp . 8443 timeout 1d"));     /* the ceiling */
+        ASSERT_TRUE(strstr(dns, "2001:db8::50 . udp . 8443 timeout 1d"));
         free(dns);
         dns = NULL;
 
