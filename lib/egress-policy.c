@@ -215,6 +215,8 @@ int egress_host_from_string(const char *s, EgressHost *ret) {
                 if (port != 0)
                         host.port = port;
         }
+        if (host.protocol != 0 && host.port == 0)
+                return -EINVAL;         /* resolved addresses are allowed per exact port */
         if (!egress_host_pattern_is_valid(a))
                 return -EINVAL;
 

@@ -9,7 +9,7 @@
  *       198.51.100.7 tcp:443         PROTOCOL is tcp or udp
  *       2001:db8::/32 udp            one protocol, any port
  *       203.0.113.0/24 :53           a port without a protocol means tcp and udp
- *   AllowHost=NAME[:PORT] [PROTOCOL[:PORT]]
+ *   AllowHost=NAME[:PORT] [PROTOCOL:PORT]      (a protocol needs a port)
  *       example.org                  the name itself (not its subdomains)
  *       *.example.org:443            any name below example.org (not example.org itself), tcp and udp 443
  *       example.org tcp:443

@@ -17,7 +17,7 @@ struct EgressContext {
 
 /* Per-session sets, in the order they are created (and deleted). */
 static const char *const session_sets[] = {
-        "cg", "if", "v4", "v6", "v4p", "v6p", "dns4", "dns6", "dns4p", "dns6p",
+        "cg", "dns4", "dns6", "dns4p", "dns6p",
 };
 
 int egress_ctx_new(EgressContext **ret) {
@@ -340,43 +340,24 @@ static int policy_elements(const EgressRule *rules, size_t n_rules, const Egress
 
 /* ---- command text ---- */
 
-/* "add element" commands for the Allow= sets, one per non-empty set. */
-static int write_add_elements(FILE *f, const char *session, const Element *elems, size_t n) {
-        static const struct {
-                const char *set;
-                int family;
-                bool concat;
-        } sets[] = {
-                { "v4", AF_INET, false },
-                { "v6", AF_INET6, false },
-                { "v4p", AF_INET, true },
-                { "v6p", AF_INET6, true },
-        };
-        int r;
+/* One rule per Allow= element. Not sets: libnftables reads the elements of every interval set in
+ * the ruleset before any element command, so per-session interval sets would make every update
+ * cost O(sessions). A handful of prefix rules per session costs nothing of the kind. */
+static int write_allow_rules(FILE *f, const char *chain, const Element *elems, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                const Element *e = &elems[i];
+                const char *ip = e->family == AF_INET ? "ip" : "ip6";
+                const char *proto = e->protocol == IPPROTO_TCP ? "tcp" : "udp";
+                char a[INET6_ADDRSTRLEN];
 
-        for (size_t s = 0; s < ELEMENTSOF(sets); s++) {
-                _cleanup_free_ char *name = NULL;
-                size_t count = 0;
-
-                r = egress_session_object_name(session, sets[s].set, &name);
-                if (r < 0)
-                        return r;
-
-                for (size_t i = 0; i < n; i++) {
-                        _cleanup_free_ char *e = NULL;
-
-                        if (elems[i].family != sets[s].family || (elems[i].protocol != 0) != sets[s].concat)
-                                continue;
-                        r = element_format(&elems[i], &e);
-                        if (r < 0)
-                                return r;
-                        if (count++ == 0)
-                                fprintf(f, "add element " EGRESS_FAMILY " " EGRESS_TABLE " %s { %s", name, e);
-                        else
-                                fprintf(f, ", %s", e);
-                }
-                if (count > 0)
-                        fputs(" }\n", f);
+                if (!inet_ntop(e->family, e->address, a, sizeof(a)))
+                        return -EINVAL;
+                fprintf(f, "add rule " EGRESS_FAMILY " " EGRESS_TABLE " %s %s daddr %s/%u", chain, ip, a, e->prefixlen);
+                if (e->protocol != 0 && e->port != 0)
+                        fprintf(f, " %s dport %u", proto, e->port);
+                else if (e->protocol != 0)
+                        fprintf(f, " meta l4proto %s", proto);
+                fputs(" accept\n", f);
         }
         return 0;
 }
@@ -474,17 +455,32 @@ static int names_get(const char *session, Names *ret) {
 }
 
 /* Index into session_sets[] */
-enum { SET_CG, SET_IF, SET_V4, SET_V6, SET_V4P, SET_V6P, SET_DNS4, SET_DNS6, SET_DNS4P, SET_DNS6P };
+enum { SET_CG, SET_DNS4, SET_DNS6, SET_DNS4P, SET_DNS6P };
+
+/* The whole content of a session's chain, for a fresh or just flushed chain. */
+static int write_session_chain(FILE *f, const char *session, const Names *n, const Element *elems, size_t n_elems) {
+        int r;
+
+        fprintf(f, "add rule " T " %s ct state established,related accept\n", n->chain);
+        r = write_allow_rules(f, n->chain, elems, n_elems);
+        if (r < 0)
+                return r;
+        fprintf(f,
+                "add rule " T " %1$s ip daddr @%2$s accept\n"
+                "add rule " T " %1$s ip6 daddr @%3$s accept\n"
+                "add rule " T " %1$s ip daddr . meta l4proto . th dport @%4$s accept\n"
+                "add rule " T " %1$s ip6 daddr . meta l4proto . th dport @%5$s accept\n"
+                "add rule " T " %1$s limit rate 10/minute burst 5 packets log prefix \"sessiond-drop %6$s: \" level info\n"
+                "add rule " T " %1$s counter name %7$s drop\n",
+                n->chain, n->set[SET_DNS4], n->set[SET_DNS6], n->set[SET_DNS4P], n->set[SET_DNS6P],
+                session, n->counter);
+        return 0;
+}
 
 int egress_session_add(EgressContext *ctx, const char *session,
                        const EgressRule *rules, size_t n_rules, const EgressStub *stub) {
         static const char *const set_types[] = {
                 [SET_CG] = "type cgroupsv2;",
-                [SET_IF] = "type ifname;",
-                [SET_V4] = "type ipv4_addr; flags interval; auto-merge;",
-                [SET_V6] = "type ipv6_addr; flags interval; auto-merge;",
-                [SET_V4P] = "type ipv4_addr . inet_proto . inet_service; flags interval;",
-                [SET_V6P] = "type ipv6_addr . inet_proto . inet_service; flags interval;",
                 [SET_DNS4] = "type ipv4_addr; flags timeout;",
                 [SET_DNS6] = "type ipv6_addr; flags timeout;",
                 [SET_DNS4P] = "type ipv4_addr . inet_proto . inet_service; flags timeout;",
@@ -514,27 +510,11 @@ int egress_session_add(EgressContext *ctx, const char *session,
         for (size_t i = 0; i < ELEMENTSOF(session_sets); i++)
                 fprintf(c.f, "add set " T " %s { %s }\n", n.set[i], set_types[i]);
         fprintf(c.f, "add counter " T " %s\n", n.counter);
-        r = write_add_elements(c.f, session, elems, n_elems);
+        r = write_session_chain(c.f, session, &n, elems, n_elems);
         if (r < 0)
                 return r;
-
-        fprintf(c.f,
-                "add rule " T " %1$s ct state established,related accept\n"
-                "add rule " T " %1$s ip daddr @%2$s accept\n"
-                "add rule " T " %1$s ip6 daddr @%3$s accept\n"
-                "add rule " T " %1$s ip daddr . meta l4proto . th dport @%4$s accept\n"
-                "add rule " T " %1$s ip6 daddr . meta l4proto . th dport @%5$s accept\n"
-                "add rule " T " %1$s ip daddr @%6$s accept\n"
-                "add rule " T " %1$s ip6 daddr @%7$s accept\n"
-                "add rule " T " %1$s ip daddr . meta l4proto . th dport @%8$s accept\n"
-                "add rule " T " %1$s ip6 daddr . meta l4proto . th dport @%9$s accept\n"
-                "add rule " T " %1$s limit rate 10/minute burst 5 packets log prefix \"sessiond-drop %10$s: \" level info\n"
-                "add rule " T " %1$s counter name %11$s drop\n"
-                "add rule " T " sessions socket cgroupv2 level " XSTRINGIFY(EGRESS_SESSION_CGROUP_LEVEL) " @%12$s jump %1$s\n"
-                "add rule " T " machines iifname @%13$s jump %1$s\n",
-                n.chain, n.set[SET_V4], n.set[SET_V6], n.set[SET_V4P], n.set[SET_V6P],
-                n.set[SET_DNS4], n.set[SET_DNS6], n.set[SET_DNS4P], n.set[SET_DNS6P],
-                session, n.counter, n.set[SET_CG], n.set[SET_IF]);
+        fprintf(c.f, "add rule " T " sessions socket cgroupv2 level " XSTRINGIFY(EGRESS_SESSION_CGROUP_LEVEL)
+                " @%s jump %s\n", n.set[SET_CG], n.chain);
 
         return cmds_run(ctx, &c, false);
 }
@@ -561,13 +541,16 @@ int egress_session_update(EgressContext *ctx, const char *session,
         if (r < 0)
                 return r;
 
-        /* Flush and refill in one batch: no packet ever sees a half-applied policy, and the session's
-         * chain, its counter and everything of the other sessions stay as they are. */
-        for (size_t i = SET_V4; i <= (flush_resolved ? SET_DNS6P : SET_V6P); i++)
-                fprintf(c.f, "flush set " T " %s\n", n.set[i]);
-        r = write_add_elements(c.f, session, elems, n_elems);
+        /* Flush and refill the session's own chain in one batch: no packet ever sees a half-applied
+         * policy; the jump to the chain, its counter, its resolved addresses (unless asked) and
+         * everything of the other sessions stay as they are. */
+        fprintf(c.f, "flush chain " T " %s\n", n.chain);
+        r = write_session_chain(c.f, session, &n, elems, n_elems);
         if (r < 0)
                 return r;
+        if (flush_resolved)
+                for (size_t i = SET_DNS4; i <= SET_DNS6P; i++)
+                        fprintf(c.f, "flush set " T " %s\n", n.set[i]);
 
         return cmds_run(ctx, &c, false);
 }
@@ -689,6 +672,8 @@ int egress_session_add_resolved(EgressContext *ctx, const char *session, int fam
                 return -EAFNOSUPPORT;
         if (protocol != 0 && protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)
                 return -EPROTONOSUPPORT;
+        if (protocol != 0 && port == 0)         /* AllowHost= names a protocol only with a port */
+                return -EINVAL;
         if (!inet_ntop(family, address, a, sizeof(a)))
                 return -EINVAL;
         ttl_sec = ttl_sec < EGRESS_TTL_MIN ? EGRESS_TTL_MIN : ttl_sec > EGRESS_TTL_MAX ? EGRESS_TTL_MAX : ttl_sec;
@@ -716,18 +701,11 @@ int egress_session_add_resolved(EgressContext *ctx, const char *session, int fam
                         "destroy element " T " %1$s { %2$s }\n"
                         "add element " T " %1$s { %2$s timeout %3$us }\n",
                         set, a, ttl_sec);
-        for (size_t i = 0; i < n_protos; i++) {
-                char p[16];
-
-                if (port == 0)
-                        strcpy(p, "0-65535");
-                else
-                        snprintf(p, sizeof(p), "%u", port);
+        for (size_t i = 0; i < n_protos; i++)
                 fprintf(c.f,
-                        "destroy element " T " %1$s { %2$s . %3$s . %4$s }\n"
-                        "add element " T " %1$s { %2$s . %3$s . %4$s timeout %5$us }\n",
-                        set, a, protos[i], p, ttl_sec);
-        }
+                        "destroy element " T " %1$s { %2$s . %3$s . %4$u }\n"
+                        "add element " T " %1$s { %2$s . %3$s . %4$u timeout %5$us }\n",
+                        set, a, protos[i], port, ttl_sec);
 
         return cmds_run(ctx, &c, false);
 }
@@ -745,17 +723,17 @@ static bool ifname_ok(const char *s) {
 }
 
 int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname) {
-        _cleanup_free_ char *set = NULL, *cmd = NULL;
+        _cleanup_free_ char *chain = NULL, *cmd = NULL;
         int r;
 
         assert(ctx);
 
         if (!ifname_ok(ifname))
                 return -EINVAL;
-        r = egress_session_object_name(session, "if", &set);
+        r = egress_session_object_name(session, NULL, &chain);
         if (r < 0)
                 return r;
-        if (asprintf(&cmd, "add element " T " %s { \"%s\" }\n", set, ifname) < 0)
+        if (asprintf(&cmd, "add rule " T " machines iifname \"%s\" jump %s\n", ifname, chain) < 0)
                 return -ENOMEM;
         return run(ctx, cmd, false);
 }

@@ -6,28 +6,30 @@
  * One table, "inet sessiond":
  *
  *   chain output  { type filter hook output priority filter; policy accept; jump sessions; jump unmatched }
- *   chain forward { type filter hook forward priority filter; policy accept; jump sessions; jump unmatched }
- *   chain sessions   per session: "socket cgroupv2 level 2 @s_N_cg jump s_N" and "iifname @s_N_if jump s_N"
+ *   chain forward { type filter hook forward priority filter; policy accept; jump machines }
+ *   chain sessions   per session: "socket cgroupv2 level 2 @s_N_cg jump s_N"
+ *   chain machines   per machine veth: "iifname "ve-x" jump s_N"
  *   chain unmatched  "socket cgroupv2 level 1 @sessions_cg counter name unmatched_drop drop": a process in
  *                    sessiond.slice (set filled by NFTSet= on sessiond.slice) whose session has no
  *                    chain (yet, or any more) is dropped: fail closed.
  *   set sessions_cg  { type cgroupsv2 }
+ *   counter unmatched_drop
  *
  * Per session N (the escaped session name, see below):
- *   set s_N_cg    { type cgroupsv2 }           the session slice, filled by systemd: NFTSet=cgroup:inet:sessiond:s_N_cg
- *   set s_N_if    { type ifname }              host side of a machine's veth (nspawn/vmspawn backends)
- *   set s_N_v4/6  { type ipv4_addr; flags interval; auto-merge }          Allow= without protocol/port
- *   set s_N_v4p/6p{ type ipv4_addr . inet_proto . inet_service; flags interval }  Allow= with protocol/port,
- *                                                                         and the session's DNS stub
- *   set s_N_dns4/6 { type ipv4_addr; flags timeout }                      addresses of AllowHost= names
- *   set s_N_dns4p/6p { type ipv4_addr . inet_proto . inet_service; flags timeout }  ... with port
+ *   set s_N_cg     { type cgroupsv2 }       the session slice, filled by systemd: NFTSet=cgroup:inet:sessiond:s_N_cg
+ *   set s_N_dns4/6 { type ipv4_addr; flags timeout }                     addresses of AllowHost= names
+ *   set s_N_dns4p/6p { type ipv4_addr . inet_proto . inet_service; flags timeout }  ... with a port
  *   counter s_N_drop
- *   chain s_N     accept established/related (so a flow outlives the TTL of the name it was opened
- *                 for), accept daddr in any of the sets above, else rate-limited log + counter + drop.
- *                 A policy change therefore applies to new connections; established ones continue.
+ *   chain s_N      ct state established,related accept (a flow outlives the TTL of the name it was
+ *                  opened for); one accept rule per Allow= prefix (and for the DNS stub); accept daddr
+ *                  in the resolved sets; rate-limited log; counter s_N_drop + drop.
  *
- * The rules of a session never change after it is added: a policy change only replaces set elements
- * (one transaction), so it is atomic and costs the same with 1 or 1,000 sessions loaded.
+ * Why Allow= prefixes are rules and not interval sets: before any set element command, libnftables
+ * (1.1) reads the elements of every interval set in the ruleset, one netlink round trip per set, so
+ * per-session interval sets would make each update and each resolved address O(sessions). There
+ * are no interval sets at all here. A policy change flushes and refills the session's own chain (and,
+ * if asked, its resolved sets) in one transaction: atomic, and touching nothing of other sessions.
+ * Established connections continue; new ones see the new policy.
  *
  * Names: session names are [a-zA-Z0-9_.-]; in nft names '_' becomes "__", '-' "_m" and '.' "_d",
  * which is reversible, so the sessions can be listed back after a daemon restart.
@@ -88,9 +90,9 @@ int egress_session_from_chain(const char *chain, char **ret);
 /* Creates all of a session's sets, rules and counter in one transaction. -EEXIST if present. */
 int egress_session_add(EgressContext *ctx, const char *session,
                        const EgressRule *rules, size_t n_rules, const EgressStub *stub);
-/* Replaces the session's Allow= elements (and stub) in one transaction; rules, counters and other
- * sessions are untouched. With flush_resolved, the addresses resolved so far are dropped as well
- * (do this when AllowHost= changed). -ENOENT if the session is not loaded. */
+/* Replaces the session's Allow= rules (and stub) in one transaction; its counter, the jump to it
+ * and other sessions are untouched. With flush_resolved, the addresses resolved so far are dropped
+ * as well (do this when AllowHost= changed). -ENOENT if the session is not loaded. */
 int egress_session_update(EgressContext *ctx, const char *session,
                           const EgressRule *rules, size_t n_rules, const EgressStub *stub,
                           bool flush_resolved);
@@ -98,11 +100,12 @@ int egress_session_update(EgressContext *ctx, const char *session,
 int egress_session_remove(EgressContext *ctx, const char *session);
 
 /* Adds (or refreshes) an address that an allowed host name resolved to, for ttl seconds
- * (clamped to EGRESS_TTL_MIN..MAX). protocol/port as in EgressHost: port 0 allows any. */
+ * (clamped to EGRESS_TTL_MIN..MAX). protocol/port as in EgressHost: port 0 (and protocol 0)
+ * allows anything; a port without a protocol means tcp and udp; a protocol needs a port. */
 int egress_session_add_resolved(EgressContext *ctx, const char *session, int family, const void *address,
                                 int protocol, uint16_t port, uint32_t ttl_sec);
 
-/* Adds the host side of a machine's veth to the session. */
+/* Sends what comes in from a machine's veth (host side) through the session's chain. */
 int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname);
 
 /* Packets/bytes dropped for the session so far. */
@@ -111,6 +114,7 @@ int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *r
 /* The names of all sessions in the table, NULL-terminated, sorted. */
 int egress_list_sessions(EgressContext *ctx, char ***ret);
 
-/* Renders one Allow= rule as nft set element(s) for the plain (ip_addr) or the concatenated set.
- * Exposed for tests and the fuzzer. Returns the number of elements written to ret (0..2). */
+/* Renders one Allow= rule in nft element syntax ("192.0.2.0/24", "198.51.100.0/24 . tcp . 443"), as
+ * it is normalized before it becomes a rule: host bits cleared, a port without protocol split into
+ * tcp and udp. Exposed for tests and the fuzzer. Returns the number of elements in ret (1..2). */
 int egress_rule_to_elements(const EgressRule *rule, char *ret[static 2]);

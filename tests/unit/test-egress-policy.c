@@ -73,12 +73,12 @@ static void test_hosts(void) {
         host_ok("example.org:443", "example.org :443");
         host_ok("*.example.org tcp:443", "*.example.org tcp:443");
         host_ok("example.org:443 tcp", "example.org tcp:443");
-        host_ok("_dmarc.example-1.org udp", "_dmarc.example-1.org udp");
+        host_ok("_dmarc.example-1.org udp:53", "_dmarc.example-1.org udp:53");
 
         const char *bad[] = {
                 "", "*", "*.", ".", "example..org", ".example.org", "ex ample.org", "example.org:0",
                 "example.org:65536", "example.org:443 tcp:80", "foo.*.example.org", "*example.org",
-                "**.example.org", "example.org/24", "exa\"mple.org", "example.org:", "192.0.2.1:x",
+                "**.example.org", "example.org/24", "example.org tcp", "example.org udp", "exa\"mple.org", "example.org:", "192.0.2.1:x",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org",  /* 64-byte label */
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
