@@ -40,6 +40,9 @@ step "drops are counted per session"
 read -r packets bytes < <("$EGRESS_TOOL" counters ta)
 echo "ta dropped $packets packets, $bytes bytes"
 ((packets > 0)) || fail "no drops counted for ta"
+# ... and logged, rate-limited, to the kernel log that the journal records.
+wait_until 20 journalctl -k -q --no-pager -g "sessiond-drop ta: "
+journalctl -k -q --no-pager -g "sessiond-drop ta: " | tail -n 2
 
 step "policy change on the running session: ta now allows 203.0.113.2 tcp:80 only"
 handles_before=$(nft -a list chain inet sessiond sessions)
