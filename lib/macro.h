@@ -5,6 +5,7 @@
  * returns never leak, and ownership hand-over with TAKE_PTR()/TAKE_FD(). */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,3 +91,28 @@ static inline int streq_ptr(const char *a, const char *b) {
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
+
+#include <dirent.h>
+static inline void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+
+#include <assert.h>
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+#define IN_SET(x, first, ...)                                                   \
+        ({                                                                      \
+                const typeof(x) _in_set_[] = { first, __VA_ARGS__ };        \
+                bool _found_ = false;                                           \
+                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_in_set_); _i_++)         \
+                        if (_in_set_[_i_] == (x)) {                             \
+                                _found_ = true;                                 \
+                                break;                                          \
+                        }                                                       \
+                _found_;                                                        \
+        })

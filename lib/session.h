@@ -6,8 +6,12 @@
  * generator) or to D-Bus properties (session-render-bus.c, for transient units started by
  * sessiond). Nothing here talks to systemd. */
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "macro.h"
 
 #define SESSION_NAME_MAX 64
 
@@ -45,6 +49,10 @@ typedef enum WorkspaceMode {
 } WorkspaceMode;
 
 #define UINT64_UNSET UINT64_MAX
+/* "infinity" where systemd allows it (MemoryMax=, MemorySwapMax=, TasksMax=, MaxRuntime=). */
+#ifndef UINT64_INFINITY
+#define UINT64_INFINITY (UINT64_MAX - 1)
+#endif
 
 /* One "Allow=" entry: an address prefix, optionally restricted to a protocol and port. */
 typedef struct EgressRule {
