@@ -5,7 +5,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "check.h"
 
@@ -13,9 +15,9 @@ static bool dot_or_dot_dot(const char *n) {
         return streq(n, ".") || streq(n, "..");
 }
 
-/* Counts the entries of a directory, skipping "." "..", our own probe files, and 'except'.
+/* Counts the entries of a directory, skipping "." "..", our own probe files and files of skip_owner.
  * Returns the count, or a negative errno when the directory cannot be listed. */
-static int list_dir(const char *path, const char *except, uid_t skip_owner, char *first, size_t size) {
+static int list_dir(const char *path, uid_t skip_owner, char *first, size_t size) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
         int n = 0;
@@ -29,8 +31,6 @@ static int list_dir(const char *path, const char *except, uid_t skip_owner, char
                 struct stat st;
 
                 if (dot_or_dot_dot(de->d_name) || strncmp(de->d_name, ".sessiond-check-", 16) == 0)
-                        continue;
-                if (except && streq(de->d_name, except))
                         continue;
                 if (skip_owner != (uid_t) -1 && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
                     st.st_uid == skip_owner)
@@ -64,7 +64,7 @@ static void check_unlistable_dir(const char *path, CheckResult *r) {
         char first[NAME_MAX + 1] = "";
         int n;
 
-        n = list_dir(path, NULL, (uid_t) -1, first, sizeof(first));
+        n = list_dir(path, (uid_t) -1, first, sizeof(first));
         if (n < 0)
                 return isolated(r, "cannot list %s: %s", path, strerror(-n));
         if (n == 0)
@@ -88,17 +88,38 @@ void check_read_proc1_environ(const CheckContext *c, CheckResult *r) {
         check_unreadable_file("/proc/1/environ", r);
 }
 
-/* One path of sessiond's or another session's: a directory must not be listable (except for our
- * own session's entry), a file must not be readable. Returns true if exposed. */
-static bool other_path_exposed(const char *path, const char *self, char *msg, size_t size) {
-        char first[NAME_MAX + 1] = "";
+/* One path of sessiond's or another session's. A file must not be readable, a socket must not
+ * accept a connection, a directory must not reveal readable contents: entries owned by our own uid
+ * (our own session's runtime directory) are skipped, the others are tried down to 'depth'
+ * levels. Returns true if exposed, with what was found in msg. */
+static bool other_path_exposed(const char *path, unsigned depth, char *msg, size_t size) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
         struct stat st;
-        int n;
+        unsigned n = 0;
 
-        if (stat(path, &st) < 0) {
+        if (lstat(path, &st) < 0) {
                 snprintf(msg, size, "%s: %m", path);
                 return false;
         }
+
+        if (S_ISSOCK(st.st_mode)) {
+                _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+                if (strlen(path) >= sizeof(sa.sun_path)) {
+                        snprintf(msg, size, "%s: path too long to try", path);
+                        return false;
+                }
+                strcpy(sa.sun_path, path);
+                if (fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) >= 0) {
+                        snprintf(msg, size, "connected to %s", path);
+                        return true;
+                }
+                snprintf(msg, size, "cannot connect to %s: %m", path);
+                return false;
+        }
+
         if (!S_ISDIR(st.st_mode)) {
                 CheckResult sub;
 
@@ -107,32 +128,46 @@ static bool other_path_exposed(const char *path, const char *self, char *msg, si
                 return sub.state == CHECK_EXPOSED;
         }
 
-        n = list_dir(path, self, (uid_t) -1, first, sizeof(first));
-        if (n < 0) {
-                snprintf(msg, size, "cannot list %s: %s", path, strerror(-n));
+        d = opendir(path);
+        if (!d) {
+                snprintf(msg, size, "cannot list %s: %m", path);
                 return false;
         }
-        if (n == 0) {
-                snprintf(msg, size, "%s has no foreign entries", path);
-                return false;
+        while ((de = readdir(d))) {
+                char sub[PATH_MAX];
+
+                if (dot_or_dot_dot(de->d_name))
+                        continue;
+                /* Our own session's entries are ours to read; root owns no session. */
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    (geteuid() != 0 && st.st_uid == geteuid()))
+                        continue;
+                n++;
+                if (depth == 0) {
+                        snprintf(msg, size, "%.100s lists foreign entries (e.g. %.100s)", path, de->d_name);
+                        return true;
+                }
+                if ((size_t) snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+                        continue;
+                if (other_path_exposed(sub, depth - 1, msg, size))
+                        return true;
         }
-        snprintf(msg, size, "%s lists %d entries (e.g. %s)", path, n, first);
-        return true;
+        snprintf(msg, size, "%s: %u foreign entries, none readable", path, n);
+        return false;
 }
 
 void check_read_other_sessions(const CheckContext *c, CheckResult *r) {
-        const char *self = getenv("SESSIOND_SESSION");
-        const char *fixed[] = { SESSIOND_STATE_DIR, SESSIOND_RUNTIME_DIR "/agents", SESSIOND_RUNTIME_DIR };
+        const char *fixed[] = { SESSIOND_STATE_DIR, SESSIOND_RUNTIME_DIR "/agents" };
         char msg[256], all[sizeof(r->detail)] = "";
 
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
-                if (other_path_exposed(fixed[i], self, msg, sizeof(msg)))
+                if (other_path_exposed(fixed[i], 2, msg, sizeof(msg)))
                         return exposed(r, "%s", msg);
                 else
                         snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i > 0 ? "; " : "", msg);
 
         for (char **p = c->other_paths; p && *p; p++)
-                if (other_path_exposed(*p, self, msg, sizeof(msg)))
+                if (other_path_exposed(*p, 2, msg, sizeof(msg)))
                         return exposed(r, "%s", msg);
                 else
                         snprintf(all + strlen(all), sizeof(all) - strlen(all), "; %s", msg);
@@ -199,7 +234,7 @@ static void check_private_dir(const CheckContext *c, const char *dir, CheckResul
                         return exposed(r, "the host's %s is visible", *m);
         }
 
-        n = list_dir(dir, NULL, geteuid(), first, sizeof(first));
+        n = list_dir(dir, geteuid(), first, sizeof(first));
         if (n == -ENOENT)
                 return isolated(r, "%s does not exist", dir);
         if (n < 0)

@@ -69,13 +69,6 @@ const Check *check_find(const char *name);
 CheckVerdict check_verdict(const Check *check, SessionProfile profile, CheckState state);
 const char *check_verdict_to_string(CheckVerdict v) _const_;
 const char *check_state_to_string(CheckState s) _const_;
-const char *check_profile_to_string(SessionProfile p) _const_;
-SessionProfile check_profile_from_string(const char *s) _pure_;
-
-static inline void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
 
 /* Result helpers: set state and a printf-style detail. */
 void check_result(CheckResult *r, CheckState state, const char *fmt, ...) _printf_(3, 4);

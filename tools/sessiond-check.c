@@ -131,7 +131,7 @@ static int parse_argv(int argc, char *argv[]) {
                         puts(PACKAGE_VERSION);
                         return 0;
                 case ARG_PROFILE:
-                        arg_profile = check_profile_from_string(optarg);
+                        arg_profile = session_profile_from_string(optarg);
                         if (arg_profile < 0) {
                                 fprintf(stderr, "Unknown profile '%s', expected restrictive, moderate or permissive.\n", optarg);
                                 return -EINVAL;
@@ -221,7 +221,7 @@ static int parse_argv(int argc, char *argv[]) {
         if (arg_profile < 0) {
                 const char *e = getenv("SESSIOND_PROFILE");
 
-                arg_profile = e ? check_profile_from_string(e) : SESSION_PROFILE_RESTRICTIVE;
+                arg_profile = e ? session_profile_from_string(e) : SESSION_PROFILE_RESTRICTIVE;
                 if (arg_profile < 0) {
                         fprintf(stderr, "Unknown profile in $SESSIOND_PROFILE: '%s'.\n", e);
                         return -EINVAL;
@@ -246,7 +246,7 @@ static int run(int argc, char *argv[]) {
                         goto json_fail;
         } else
                 printf("sessiond-check: profile %s, uid %u, pid %d\n",
-                       check_profile_to_string(arg_profile), getuid(), getpid());
+                       session_profile_to_string(arg_profile), getuid(), getpid());
 
         for (size_t i = 0; i < check_table_size; i++) {
                 const Check *k = check_table + i;
@@ -293,7 +293,7 @@ static int run(int argc, char *argv[]) {
         }
 
         r = sd_json_build(&v, SD_JSON_BUILD_OBJECT(
-                        SD_JSON_BUILD_PAIR_STRING("profile", check_profile_to_string(arg_profile)),
+                        SD_JSON_BUILD_PAIR_STRING("profile", session_profile_to_string(arg_profile)),
                         SD_JSON_BUILD_PAIR_UNSIGNED("uid", getuid()),
                         SD_JSON_BUILD_PAIR_VARIANT("checks", array),
                         SD_JSON_BUILD_PAIR_UNSIGNED("passed", counts[VERDICT_PASS]),

@@ -44,9 +44,9 @@ static void test_verdict(void) {
         ASSERT_STREQ(check_verdict_to_string(VERDICT_FAIL), "FAIL");
         ASSERT_STREQ(check_state_to_string(CHECK_EXPOSED), "exposed");
         for (int p = 0; p < _SESSION_PROFILE_MAX; p++)
-                ASSERT_EQ(check_profile_from_string(check_profile_to_string(p)), p);
-        ASSERT_EQ(check_profile_from_string("strict"), _SESSION_PROFILE_INVALID);
-        ASSERT_EQ(check_profile_from_string(NULL), _SESSION_PROFILE_INVALID);
+                ASSERT_EQ(session_profile_from_string(session_profile_to_string(p)), p);
+        ASSERT_EQ(session_profile_from_string("strict"), _SESSION_PROFILE_INVALID);
+        ASSERT_EQ(session_profile_from_string(NULL), _SESSION_PROFILE_INVALID);
 }
 
 static int return_eperm(void *userdata) {
