@@ -164,7 +164,8 @@ static void test_snapshots(void) {
         workspace_snapshots_free(l, n);
 
         /* restore s1 into saved, then a restored session sees exactly s1 */
-        d1 = test_tree_digest(in_state("snapshots/sn/s1"));
+        free(p); p = in_state("snapshots/sn/s1");
+        d1 = test_tree_digest(p);
         ASSERT_OK(workspace_snapshot_restore(&paths, "sn", "s1"));
         ASSERT_EQ(test_tree_digest(saved), d1);
         ASSERT_OK(workspace_restore(&paths, "sn"));
@@ -192,6 +193,7 @@ static void test_tmpfs(void) {
         WorkspaceSetup s = { .mode = WORKSPACE_TMPFS, .uid = 4242, .gid = 4243, .size = 1024 * 1024 };
         _cleanup_free_ char *m = merged("tm"), *p = NULL, *big = NULL;
         struct stat st;
+        static const char kib[1024];
         FILE *f;
 
         ASSERT_OK(workspace_setup(&paths, "tm", &s));
@@ -203,7 +205,7 @@ static void test_tmpfs(void) {
         f = fopen(big, "we");
         ASSERT_TRUE(f);
         for (int i = 0; i < 2048; i++)
-                (void) fwrite(p, 1, 1024, f);
+                (void) fwrite(kib, 1, sizeof(kib), f);
         ASSERT_TRUE(fclose(f) != 0 && errno == ENOSPC);
         ASSERT_TRUE(unlink(big) == 0);
 
