@@ -14,12 +14,6 @@
 #include "macro.h"
 #include "tree-util.h"
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-#define _cleanup_closedir_ _cleanup_(closedirp)
-
 /* copy_file_range() cannot do this pair of files: fall back to read()/write(). */
 static bool errno_is_cfr_unsupported(int e) {
         return e == EXDEV || e == EINVAL || e == EOPNOTSUPP || e == ENOSYS || e == EBADF;

@@ -23,11 +23,6 @@
 #define DYNAMIC_UID_MIN ((uid_t) 0x0000EF00U)
 #define DYNAMIC_UID_MAX ((uid_t) 0x0000FFEFU)
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 static bool name_is_valid(const char *name) {
         size_t n;
 
