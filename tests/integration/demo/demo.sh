@@ -1,21 +1,68 @@
 #!/usr/bin/env bash
-# The README's demo, run inside the VM. It grows as features land; today it shows the ground
-# sessiond stands on: systemd as PID 1, cgroup v2 limits enforced, nftables via libnftables.
-set -euo pipefail
-testdir=$(cd "$(dirname "$0")/.." && pwd)
+# The README's demo, run inside the VM: a real session from a .session file, driven with
+# sessionctl and watched with systemd's own tools.
+set -uo pipefail
 
-say() { printf '\n== %s\n' "$*"; }
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
 
-say "systemd as PID 1"
-systemctl --version | head -n1
-echo "PID 1: $(cat /proc/1/comm); system state: $(systemctl is-system-running)"
+say "an 'outside' network for the demo: 198.51.100.2 and 203.0.113.2 serve TCP port 80"
+ip netns add demo-out
+ip link add demo-host type veth peer name demo-peer
+ip link set demo-peer netns demo-out
+ip addr add 198.51.100.1/24 dev demo-host && ip addr add 203.0.113.1/24 dev demo-host
+ip link set demo-host up
+ip -n demo-out addr add 198.51.100.2/24 dev demo-peer && ip -n demo-out addr add 203.0.113.2/24 dev demo-peer
+ip -n demo-out link set demo-peer up
+ip netns exec demo-out socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo hello from outside' &
+outside=$!
+trap 'kill $outside 2>/dev/null; ip netns del demo-out 2>/dev/null; ip link del demo-host 2>/dev/null' EXIT
+sleep 1
 
-say "a unit with MemoryMax=32M running a 200M memory hog"
-systemd-run --wait --collect -p MemoryMax=32M -p MemorySwapMax=0 \
-        sh -c 'head -c 200M /dev/zero | tail >/dev/null' || true
+say "the session file"
+mkdir -p /etc/sessiond
+cat >/etc/sessiond/demo-agent.session <<'S'
+[Session]
+Description=Demo agent session
+Exec=/bin/sleep infinity
+MaxRuntime=10min
 
-say "nftables through libnftables"
-"$testdir/nft-smoke"
+[Resources]
+MemoryMax=64M
+TasksMax=32
 
-say "journal"
-journalctl -b --no-pager -n 5 -o cat -u 'run-*.service'
+[Egress]
+Allow=198.51.100.2/32 tcp:80
+S
+cat /etc/sessiond/demo-agent.session
+run sessionctl verify /etc/sessiond/demo-agent.session && echo "verify: no errors"
+
+say "start it (sessiond is socket-activated) and look at it"
+systemctl start sessiond.socket
+run sessionctl start demo-agent
+run sessionctl list
+run systemctl status --no-pager --lines=0 sessiond-demo-agent.service
+
+say "exec into it: a fork in the session's sandbox, output straight to this terminal"
+run sessionctl exec demo-agent -- sh -c 'id; cat /proc/self/cgroup'
+run sessionctl exec demo-agent -- sh -c 'cat /etc/shadow' || echo "-> exit status $? (denied)"
+run sessionctl exec demo-agent -- sh -c 'touch /usr/evil' || echo "-> exit status $? (read-only host)"
+
+say "egress: the allowed address answers, everything else is dropped"
+run sessionctl exec demo-agent -- timeout 5 bash -c 'exec 3<>/dev/tcp/198.51.100.2/80 && head -n1 <&3' || echo "-> exit status $?"
+run sessionctl exec demo-agent -- timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.2/80 && head -n1 <&3' || echo "-> exit status $? (denied)"
+
+say "limits: TasksMax=32 caps a fork bomb, MemoryMax=64M kills a memory hog"
+run sessionctl exec demo-agent -- sh -c 'for i in $(seq 100); do sleep 5 & done 2>&1 | tail -n1; wait' || true
+run sessionctl exec demo-agent -- sh -c 'head -c 300M /dev/zero | tail >/dev/null' || echo "-> exit status $? (OOM-killed)"
+run cat /sys/fs/cgroup/sessiond.slice/sessiond-demo\\x2dagent.slice/memory.events
+
+say "live figures and the journal"
+run sessionctl status demo-agent
+run sessionctl logs --no-pager demo-agent | tail -n 8
+run journalctl --no-pager -o cat SESSIOND_SESSION=demo-agent -n 5
+
+say "stop: nothing left behind"
+run sessionctl stop demo-agent
+run sessionctl list
+systemctl list-units --all --no-legend 'sessiond-demo*' | grep . || echo "no sessiond-demo-agent units left"
