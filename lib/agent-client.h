@@ -72,7 +72,8 @@ int agent_exec(sd_varlink *link, char * const *argv, const AgentExecOptions *o, 
  * another connection) while the command runs. agent_exec_start() returns once the command runs, with
  * its id; agent_exec_terminal_start() runs it on a fresh PTY and also returns the terminal socket
  * (owned by the caller). Then poll sd_varlink_get_fd(link) for sd_varlink_get_events(link) and call
- * agent_call_process() until it returns > 0 (finished, result filled), or call agent_call_wait(). */
+ * agent_call_process() until it returns > 0 (finished, result filled), or call agent_call_wait().
+ * o must stay valid until the call is freed (streamed output is written to its output_fds). */
 typedef struct AgentCall AgentCall;
 int agent_exec_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o, const int fds[3],
                      AgentCall **ret_call, uint64_t *ret_id);

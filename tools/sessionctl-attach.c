@@ -64,7 +64,10 @@ int verb_attach(int argc, char **argv) {
         address = agent_socket ?: SESSIOND_MANAGER_ADDRESS;
         r = agent_connect(address, &link);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to %s: %s\n", address, strerror(-r));
+                if (agent_socket && (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET))
+                        fprintf(stderr, "Session %s is not running (no agent at %s).\n", name, address);
+                else
+                        fprintf(stderr, "Failed to connect to %s: %s\n", address, strerror(-r));
                 return 1;
         }
 

@@ -275,7 +275,10 @@ int verb_exec(int argc, char **argv) {
         address = a.agent_socket ?: SESSIOND_MANAGER_ADDRESS;
         r = agent_connect(address, &link);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to %s: %s\n", address, strerror(-r));
+                if (a.agent_socket && (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET))
+                        fprintf(stderr, "Session %s is not running (no agent at %s).\n", a.name, address);
+                else
+                        fprintf(stderr, "Failed to connect to %s: %s\n", address, strerror(-r));
                 free(a.env);
                 return EXIT_AGENT_FAILED;
         }

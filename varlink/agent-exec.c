@@ -638,7 +638,7 @@ int vl_method_exec(sd_varlink *link, sd_json_variant *parameters, sd_varlink_met
                         }, &e->pid, &step);
         if (n_fds == 0)
                 for (int i = 0; i < 3; i++)
-                        safe_close(child_fds[i]);
+                        child_fds[i] = safe_close(child_fds[i]);
         if (r < 0)
                 goto fail;
 
@@ -656,6 +656,9 @@ int vl_method_exec(sd_varlink *link, sd_json_variant *parameters, sd_varlink_met
         return 0;
 
 fail:
+        if (n_fds == 0) /* our pipe ends for the command; the caller's fds the link closes */
+                for (int i = 0; i < 3; i++)
+                        child_fds[i] = safe_close(child_fds[i]);
         e->link = sd_varlink_unref(e->link);
         exec_free(e);
         log_info("Exec of %s failed (%s): %s", p.argv[0], step ?: "setup", strerror(-r));

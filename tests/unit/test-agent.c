@@ -712,6 +712,46 @@ static void kill_agent_at_exit(void) {
                 (void) stop_agent();
 }
 
+static int count_agent_fds(void) {
+        char path[64];
+        int n = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) agent_pid);
+        DIR *d = opendir(path);
+        ASSERT_TRUE(d);
+        for (struct dirent *de; (de = readdir(d)); )
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static void test_no_fd_leak(void) {
+        _cleanup_close_ int in = devnull(O_RDONLY), out = devnull(O_WRONLY);
+        int before, after = -1;
+
+        /* Let the agent notice connections the previous tests closed. */
+        msleep(300);
+        before = count_agent_fds();
+
+        for (int i = 0; i < 3; i++) {
+                _cleanup_(sd_varlink_unrefp) sd_varlink *l1 = connect_agent(), *l2 = connect_agent(),
+                                                        *l3 = connect_agent(), *l4 = connect_agent();
+                AgentExecResult res;
+                AgentExecOptions so = { .output_fds = { out, out }, .stdin_data = "x", .stdin_size = 1 };
+                AgentExecOptions bad = { .output_fds = { out, out }, .working_directory = "/nonexistent" };
+                ASSERT_OK(agent_exec(l1, (char *[]) { (char *) "true", NULL }, NULL, (const int[]) { in, out, out }, &res));
+                ASSERT_OK(agent_exec(l2, (char *[]) { (char *) "cat", NULL }, &so, NULL, &res));
+                ASSERT_ERROR(agent_exec(l3, (char *[]) { (char *) "true", NULL }, &bad, NULL, &res), ENOENT);
+                ASSERT_ERROR(agent_exec(l4, (char *[]) { (char *) "/nonexistent", NULL }, NULL, (const int[]) { in, out, out }, &res), ENOENT);
+        }
+        for (int i = 0; i < 100 && after != before; i++) {
+                msleep(20);
+                after = count_agent_fds();
+        }
+        ASSERT_EQ(after, before);
+}
+
 int main(int argc, char *argv[]) {
         if (argc < 2) {
                 fprintf(stderr, "usage: %s PATH-TO-sessiond-agent\n", argv[0]);
@@ -731,6 +771,7 @@ int main(int argc, char *argv[]) {
         test_kill_and_timeout();
         test_bad_input();
         test_too_many_execs();
+        test_no_fd_leak();
         test_main_lifecycle();
         test_attach();
         test_exec_terminal();

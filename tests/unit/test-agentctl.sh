@@ -59,4 +59,9 @@ kill -0 "${pids[1]}" || fail "session died on detach"
 grep -q got:ping "$d/attach2" || fail "reattach lacks scrollback: $(cat "$d/attach2")"
 ! grep -q got:zzz "$d/attach2" || fail "read-only input reached the command"
 [[ $(rc "$CTL" attach "$S" t 2>/dev/null) == 1 ]] || fail "attach without terminal should fail"
+# a session that ended: a clear error and 125
+kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+err=$("$CTL" exec "$S" t -- true 2>&1) && fail "exec into an ended session succeeded"
+[[ $err == *"Session t is not running"* ]] || fail "unclear error: $err"
+[[ $(rc "$CTL" exec "$S" t -- true 2>/dev/null) == 125 ]] || fail "ended session -> 125"
 echo OK

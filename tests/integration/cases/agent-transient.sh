@@ -81,4 +81,4 @@ assert_eq "$result" success "unit result after stop"
 step "exec into an ended session gets a clear error"
 err=$(rc x true 2>&1 || true)
 echo "$err"
-assert_match "$err" "Failed to connect" "error text"
+assert_match "$err" "Session $name is not running" "error text"
