@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/vm_sockets.h>
 #include <unistd.h>
 
 #include "agent-client.h"
@@ -97,9 +99,32 @@ static int agent_link_setup(sd_varlink *link) {
         return sd_varlink_set_relative_timeout(link, UINT64_MAX);
 }
 
+static int connect_vsock(const char *spec, sd_varlink **ret) {
+        struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
+        unsigned cid, port;
+        int fd, n = 0;
+
+        if (sscanf(spec, "%u:%u%n", &cid, &port, &n) != 2 || spec[n] != 0)
+                return -EINVAL;
+        sa.svm_cid = cid;
+        sa.svm_port = port;
+        fd = socket(AF_VSOCK, SOCK_STREAM|SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        return agent_connect_fd(fd, ret);
+}
+
 int agent_connect(const char *path, sd_varlink **ret) {
         _cleanup_(sd_varlink_unrefp) sd_varlink *link = NULL;
         int r;
+
+        if (strncmp(path, "vsock:", 6) == 0)
+                return connect_vsock(path + 6, ret);
 
         r = sd_varlink_connect_address(&link, path);
         if (r < 0)

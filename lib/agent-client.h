@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <systemd/sd-varlink.h>
 
@@ -54,7 +55,11 @@ typedef struct AgentInfo {
 
 void agent_info_done(AgentInfo *i);
 
+/* path: a unix socket path, or vsock:CID:PORT (no fd passing there: use the streaming mode). */
 int agent_connect(const char *path, sd_varlink **ret);
+static inline bool agent_address_is_vsock(const char *path) {
+        return strncmp(path, "vsock:", 6) == 0;
+}
 /* Takes ownership of fd (a connected stream socket, e.g. AF_VSOCK) also on failure. */
 int agent_connect_fd(int fd, sd_varlink **ret);
 

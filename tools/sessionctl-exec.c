@@ -216,6 +216,42 @@ static int exec_terminal(const ExecArgs *a, sd_varlink *link, const char *addres
         return exit_code_of(&s.result);
 }
 
+#define STDIN_MAX (8U * 1024U * 1024U)
+
+static int read_stdin(uint8_t **ret, size_t *ret_size) {
+        uint8_t *buf = NULL;
+        size_t n = 0, a = 0;
+
+        for (;;) {
+                if (n == a) {
+                        if (a >= STDIN_MAX) {
+                                free(buf);
+                                return -EFBIG;
+                        }
+                        a = a ? a * 2 : 65536;
+                        uint8_t *p = realloc(buf, a);
+                        if (!p) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = p;
+                }
+                ssize_t k = read(STDIN_FILENO, buf + n, a - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        free(buf);
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        *ret = buf;
+        *ret_size = n;
+        return 0;
+}
+
 int verb_exec(int argc, char **argv) {
         _cleanup_(sd_varlink_unrefp) sd_varlink *link = NULL;
         ExecArgs a = {};
@@ -246,7 +282,24 @@ int verb_exec(int argc, char **argv) {
 
         if (a.terminal)
                 ret = exec_terminal(&a, link, address, &o);
-        else {
+        else if (agent_address_is_vsock(address)) {
+                /* No fd passing over AF_VSOCK: output streams through the agent, stdin is sent
+                 * up front (unless it is a terminal). */
+                _cleanup_free_ uint8_t *input = NULL;
+                size_t size = 0;
+                if (!isatty(STDIN_FILENO)) {
+                        r = read_stdin(&input, &size);
+                        if (r < 0) {
+                                fprintf(stderr, "Failed to read stdin: %s\n", strerror(-r));
+                                free(a.env);
+                                return EXIT_AGENT_FAILED;
+                        }
+                        o.stdin_data = input ?: (const void *) "";
+                        o.stdin_size = size;
+                }
+                r = agent_exec(link, a.cmd, &o, NULL, &res);
+                ret = r < 0 ? exec_failed(&a, r) : exit_code_of(&res);
+        } else {
                 r = agent_exec(link, a.cmd, &o, (const int[]) { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, &res);
                 ret = r < 0 ? exec_failed(&a, r) : exit_code_of(&res);
         }

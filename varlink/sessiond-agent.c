@@ -4,8 +4,10 @@
  *
  * The main process of every session. It runs CMD as its child (on a PTY with --terminal), reaps
  * every zombie (it is a child subreaper, or PID 1 inside nspawn), forwards SIGTERM, SIGINT and
- * SIGHUP to CMD, and exits with CMD's status (128+N for a signal) once CMD ends. Meanwhile it serves
- * io.sessiond.Agent on a unix socket, $RUNTIME_DIRECTORY/agent.sock by default. */
+ * SIGHUP to CMD, and exits with CMD's status once CMD ends (dying the same clean signal death, or
+ * 128+N for a core-dumping one). Meanwhile it serves io.sessiond.Agent on a unix socket,
+ * $RUNTIME_DIRECTORY/agent.sock by default, or on AF_VSOCK (--socket=vsock:PORT) inside a VM, where
+ * fds cannot be passed and callers use the streaming mode. */
 
 #include <errno.h>
 #include <stddef.h>
@@ -13,6 +15,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <linux/vm_sockets.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -206,6 +210,48 @@ static int start_main(Agent *a, char **argv) {
         return 0;
 }
 
+static void reraise(int sig) {
+        static const int clean[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM };
+        sigset_t s;
+
+        for (size_t i = 0; i < ELEMENTSOF(clean); i++)
+                if (clean[i] == sig) {
+                        fflush(NULL);
+                        (void) signal(sig, SIG_DFL);
+                        sigemptyset(&s);
+                        sigaddset(&s, sig);
+                        (void) sigprocmask(SIG_UNBLOCK, &s, NULL);
+                        (void) raise(sig);
+                }
+}
+
+/* --socket=vsock:PORT: inside a VM, the host reaches the agent over AF_VSOCK (any local CID). */
+static int listen_vsock(sd_varlink_server *server, const char *port_string) {
+        struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY };
+        char *end;
+        unsigned long port;
+        int fd, r;
+
+        errno = 0;
+        port = strtoul(port_string, &end, 10);
+        if (errno != 0 || end == port_string || *end || port == 0 || port >= VMADDR_PORT_ANY)
+                return -EINVAL;
+        sa.svm_port = (unsigned) port;
+
+        fd = socket(AF_VSOCK, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        r = sd_varlink_server_listen_fd(server, fd);
+        if (r < 0)
+                safe_close(fd);
+        return r;
+}
+
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_NAME = 0x100, ARG_TERMINAL, ARG_SOCKET, ARG_VERSION };
         static const struct option options[] = {
@@ -225,7 +271,8 @@ static int parse_argv(int argc, char *argv[]) {
                                "Run CMD as the main command of session NAME and serve io.sessiond.Agent.\n\n"
                                "  --name=NAME    session name (for the journal and Describe)\n"
                                "  --terminal     run CMD on a PTY that Attach joins\n"
-                               "  --socket=PATH  listen here (default: $RUNTIME_DIRECTORY/agent.sock)\n",
+                               "  --socket=PATH  listen here (default: $RUNTIME_DIRECTORY/agent.sock);\n"
+                               "                 vsock:PORT listens on AF_VSOCK (inside a VM)\n",
                                program_invocation_short_name);
                         return 0;
                 case ARG_VERSION:
@@ -351,7 +398,10 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_err("Failed to set up the varlink server: %s", strerror(-r)), EXIT_FAILURE;
 
-        r = sd_varlink_server_listen_address(server, path, 0600);
+        if (strncmp(path, "vsock:", 6) == 0)
+                r = listen_vsock(server, path + 6);
+        else
+                r = sd_varlink_server_listen_address(server, path, 0600);
         if (r < 0)
                 return log_err("Failed to listen on %s: %s", path, strerror(-r)), EXIT_FAILURE;
 
@@ -379,6 +429,13 @@ int main(int argc, char *argv[]) {
         }
         a.terminal = terminal_free(a.terminal);
         (void) sd_varlink_server_shutdown(server);
-        (void) unlink(path);
+        if (strncmp(path, "vsock:", 6) != 0)
+                (void) unlink(path);
+
+        /* Die the main command's death where that is clean, so systemd judges the unit as it would
+         * judge the command itself (SIGTERM on stop is success); a shell sees 128+N either way.
+         * Core-dumping signals become 128+N: a core of the agent would only mislead. */
+        if (r >= 0 && a.main_pid == 0 && WIFSIGNALED(a.main_status))
+                reraise(WTERMSIG(a.main_status));
         return code;
 }

@@ -31,6 +31,19 @@ static void msleep(unsigned ms) {
         nanosleep(&ts, NULL);
 }
 
+static int connect_raw(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0);
+
+        ASSERT_TRUE(fd >= 0 && strlen(sock) < sizeof(sa.sun_path));
+        memcpy(sa.sun_path, sock, strlen(sock) + 1);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                safe_close(fd);
+                return -errno;
+        }
+        return fd;
+}
+
 static void start_agent_full(bool terminal, const char *const *cmd) {
         char name_arg[] = "--name=test";
         char sock_arg[300];
@@ -58,10 +71,13 @@ static void start_agent_full(bool terminal, const char *const *cmd) {
                 _exit(127);
         }
 
+        /* Listening, not just bound: connect until it works. */
         for (int i = 0; i < 500; i++) {
-                struct stat st;
-                if (stat(sock, &st) == 0)
+                int fd = connect_raw();
+                if (fd >= 0) {
+                        safe_close(fd);
                         return;
+                }
                 msleep(10);
         }
         ASSERT_TRUE(!"agent socket did not appear");
@@ -79,7 +95,8 @@ static int stop_agent(void) {
         (void) kill(agent_pid, SIGTERM);
         ASSERT_TRUE(waitpid(agent_pid, &status, 0) == agent_pid);
         agent_pid = 0;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+        /* As a shell reports it: the agent dies the main command's clean signal deaths. */
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static sd_varlink *connect_agent(void) {
@@ -344,9 +361,16 @@ static void test_main_lifecycle(void) {
         ASSERT_EQ(WEXITSTATUS(status), 7);
         agent_pid = 0;
 
-        /* SIGTERM is forwarded to the main command; a signal death maps to 128+N. */
+        /* SIGTERM is forwarded to the main command, whose death the agent then dies. */
         start_agent();
         ASSERT_EQ(stop_agent(), 128 + SIGTERM);
+
+        /* A core-dumping death becomes exit status 128+N instead. */
+        start_agent_full(false, (const char *const[]) { "sh", "-c", "sleep 0.3; kill -SEGV $$", NULL });
+        ASSERT_TRUE(waitpid(agent_pid, &status, 0) == agent_pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        ASSERT_EQ(WEXITSTATUS(status), 128 + SIGSEGV);
+        agent_pid = 0;
 
         /* Kill without id hits the main process group. */
         start_agent();
@@ -355,7 +379,8 @@ static void test_main_lifecycle(void) {
                 ASSERT_OK(agent_kill(link, AGENT_ID_MAIN, SIGKILL));
         }
         ASSERT_TRUE(waitpid(agent_pid, &status, 0) == agent_pid);
-        ASSERT_EQ(WEXITSTATUS(status), 137);
+        ASSERT_TRUE(WIFSIGNALED(status));
+        ASSERT_EQ(WTERMSIG(status), SIGKILL);
         agent_pid = 0;
 
         /* Orphans re-parented to the agent are reaped. */
@@ -521,19 +546,6 @@ static void expect_error(sd_varlink *link, const char *method, const char *json,
                 fprintf(stderr, "%s %s: got error %s, expected %s\n", method, json, strna(error_id), error);
                 exit(EXIT_FAILURE);
         }
-}
-
-static int connect_raw(void) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd = socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0);
-
-        ASSERT_TRUE(fd >= 0 && strlen(sock) < sizeof(sa.sun_path));
-        memcpy(sa.sun_path, sock, strlen(sock) + 1);
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                safe_close(fd);
-                return -errno;
-        }
-        return fd;
 }
 
 static void test_bad_input(void) {

@@ -16,7 +16,7 @@ start() {  # name, socket, agent args...
         local sock=$1; shift
         "$AGENT" --socket="$sock" "$@" 2>>"$d/agent.log" &
         pids+=($!)
-        for _ in $(seq 100); do [[ -S $sock ]] && return 0; sleep 0.05; done
+        for _ in $(seq 100); do "$CTL" exec --agent-socket="$sock" x -- true 2>/dev/null && return 0; sleep 0.05; done
         fail "agent did not listen on $sock"
 }
 rc() { set +e; "$@"; echo $?; set -e; }

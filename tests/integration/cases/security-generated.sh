@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The isolation battery inside units made by sessiond-generator from .session files, one per
+# profile, started with systemctl: each profile keeps every promise its expectation table makes
+# (tools/check-table.c). A weaker profile table, renderer or systemd fails this case.
+. "$SESSIOND_TEST_DIR/lib.sh"
+. "$SESSIOND_TEST_DIR/security-lib.sh"
+
+out=/run/sessiond-test-security
+profiles=(restrictive moderate permissive)
+trap 'security_cleanup_host; rm -rf /etc/sessiond/sec-*.session /run/systemd/system/sessiond-sec-*.service.d "$out";
+      systemctl daemon-reload; cleanup' EXIT
+security_setup_host
+mkdir -p "$out" /etc/sessiond
+
+for p in "${profiles[@]}"; do
+        cat >/etc/sessiond/sec-$p.session <<EOT
+[Session]
+Description=isolation battery, profile $p
+Exec=$CHECK
+Profile=$p
+MaxRuntime=10min
+
+[Resources]
+MemoryMax=64M
+TasksMax=16
+EOT
+        # Run the battery as the session's command, without the agent in between (the agent is
+        # not what is tested here), and keep its report in a file PID 1 opens for it. The memory
+        # probe is left out: under the default OOMPolicy=stop an OOM kill ends the whole session.
+        mkdir -p /run/systemd/system/sessiond-sec-$p.service.d
+        args=("${CHECK_ARGS[@]}")
+        args=("${args[@]/--memory-probe/}")
+        args=("${args[@]/--tasks-max=32/--tasks-max=16}")
+        cat >/run/systemd/system/sessiond-sec-$p.service.d/50-battery.conf <<EOT
+[Service]
+ExecStart=
+ExecStart=$CHECK --profile=$p ${args[*]}
+StandardOutput=truncate:$out/$p.txt
+StandardError=inherit
+EOT
+done
+systemctl daemon-reload
+
+failed=()
+for p in "${profiles[@]}"; do
+        unit=sessiond-sec-$p.service
+        step "battery in $unit"
+        systemctl cat "$unit" | grep -E '^(DynamicUser|ProtectSystem|SystemCallFilter|PrivateNetwork|Slice)=' || fail "$unit was not generated"
+        cleanup_units+=("$unit")
+        systemctl start "$unit"
+        wait_until 300 bash -c "! systemctl is-active -q $unit"
+        cat "$out/$p.txt"
+        status=$(systemctl show -P ExecMainStatus "$unit")
+        grep -q '^score: ' "$out/$p.txt" || fail "$unit: no score line"
+        echo "SECURITY-SCORE: $p $(grep '^score: ' "$out/$p.txt")"
+        if [[ $status != 0 ]]; then
+                failed+=("$p: $(grep '^FAIL' "$out/$p.txt" | awk '{print $2}' | tr '\n' ' ')")
+        fi
+done
+((${#failed[@]} == 0)) || fail "battery failed in generated units: ${failed[*]}"
