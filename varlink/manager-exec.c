@@ -205,7 +205,7 @@ static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_metho
                 k = sd_varlink_attach_event(r->agent, m->event, 0);
         if (k >= 0)
                 k = r->more ? sd_varlink_observe(r->agent, agent_method, forward)
-                            : sd_varlink_send(r->agent, agent_method, forward);
+                            : sd_varlink_invoke(r->agent, agent_method, forward);
         if (k < 0) {
                 relay_free(r);
                 return k;

@@ -304,6 +304,13 @@ static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
+static bool unit_assignments_has_key(const UnitAssignments *a, const char *key) {
+        for (size_t i = 0; i < a->n_items; i++)
+                if (streq(a->items[i].key, key))
+                        return true;
+        return false;
+}
+
 int manager_start_transient(ManagedSession *s, const Session *session, const UnitAssignments *slice,
                             const UnitAssignments *service, char **ret_bad) {
         /* sessiond collects failed units itself, after reading their Result (see
@@ -337,6 +344,13 @@ int manager_start_transient(ManagedSession *s, const Session *session, const Uni
         r = bus_append_unit_setting(msg, "CollectMode", "inactive", false);
         if (r < 0)
                 return r;
+        /* Describe reports IPIngressBytes/IPEgressBytes, which PID 1 counts only with
+         * IPAccounting=; added here unless the renderer already decided. */
+        if (!unit_assignments_has_key(service, "IPAccounting")) {
+                r = bus_append_unit_setting(msg, "IPAccounting", "yes", false);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_close_container(msg);
         if (r < 0)
                 return r;

@@ -27,7 +27,7 @@ rc=0; as_nobody varlinkctl call /run/sessiond/io.sessiond.Manager io.sessiond.Ma
 unit_active droot || fail "droot was stopped by nobody"
 
 step "nobody may not start a session running as root or another user"
-rc=0; as_nobody sessionctl start --text=$'[Session]\nUser=root\nExec=/bin/sleep 100\n' dnobody_root || rc=$?
+rc=0; as_nobody sessionctl start --text=$'[Session]\nUser=daemon\nExec=/bin/sleep 100\n' dnobody_root || rc=$?
 assert_eq "$rc" 7 "start of a root session by nobody"
 unit_gone dnobody_root || fail "a refused start left a unit"
 

@@ -10,6 +10,7 @@ cat >/run/vl-exec.py <<'PY'
 import array, json, os, socket, sys
 name, out, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(120)
 s.connect("/run/sessiond/io.sessiond.Manager")
 fin = os.open("/dev/null", os.O_RDONLY)
 fout = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
