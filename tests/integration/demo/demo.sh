@@ -59,7 +59,7 @@ run cat /sys/fs/cgroup/sessiond.slice/sessiond-demo\\x2dagent.slice/memory.event
 
 say "live figures and the journal"
 run sessionctl status demo-agent
-run sessionctl logs --no-pager demo-agent | tail -n 8
+run sessionctl --no-pager logs demo-agent -n 8
 run journalctl --no-pager -o cat SESSIOND_SESSION=demo-agent -n 5
 
 say "stop: nothing left behind"
