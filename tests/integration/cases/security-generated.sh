@@ -26,10 +26,9 @@ TasksMax=16
 EOT
         # Run the battery as the session's command, without the agent in between (the agent is
         # not what is tested here), and keep its report in a file PID 1 opens for it. The memory
-        # probe is left out: under the default OOMPolicy=stop an OOM kill ends the whole session.
+        # probe needs OOMPolicy=continue: under the default (stop) its OOM kill ends the session.
         mkdir -p /run/systemd/system/sessiond-sec-$p.service.d
         args=("${CHECK_ARGS[@]}")
-        args=("${args[@]/--memory-probe/}")
         args=("${args[@]/--tasks-max=32/--tasks-max=16}")
         cat >/run/systemd/system/sessiond-sec-$p.service.d/50-battery.conf <<EOT
 [Service]
@@ -37,6 +36,7 @@ ExecStart=
 ExecStart=$CHECK --profile=$p ${args[*]}
 StandardOutput=truncate:$out/$p.txt
 StandardError=inherit
+OOMPolicy=continue
 EOT
 done
 systemctl daemon-reload
@@ -53,6 +53,7 @@ for p in "${profiles[@]}"; do
         status=$(systemctl show -P ExecMainStatus "$unit")
         grep -q '^score: ' "$out/$p.txt" || fail "$unit: no score line"
         echo "SECURITY-SCORE: $p $(grep '^score: ' "$out/$p.txt")"
+        grep -q '^PASS  memory-limit .*killed (OOM)' "$out/$p.txt" || failed+=("$p: the memory probe saw no OOM kill")
         if [[ $status != 0 ]]; then
                 failed+=("$p: $(grep '^FAIL' "$out/$p.txt" | awk '{print $2}' | tr '\n' ' ')")
         fi
