@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "session-parse.h"
 #include "session-render.h"
+#include "string-util.h"
 #include "strv.h"
 
 static bool arg_dry_run = false;
@@ -69,11 +70,13 @@ static int write_output(int dir_fd, const char *dir, const char *name, const cha
 /* DIR/TARGET.wants/UNIT -> ../UNIT, replaced atomically if it exists. */
 static int write_link(int dir_fd, const char *dir, const char *target, const char *suffix, const char *unit) {
         _cleanup_free_ char *subdir = NULL, *link = NULL, *dest = NULL, *tmp = NULL;
+        char rnd[21];
 
-        if (asprintf(&subdir, "%s%s", target, suffix) < 0 ||
-            asprintf(&link, "%s/%s", subdir, unit) < 0 ||
-            asprintf(&dest, "../%s", unit) < 0 ||
-            asprintf(&tmp, "%s/.#%s.%08x", subdir, unit, (unsigned) random()) < 0)
+        subdir = strjoin(target, suffix);
+        link = strjoin(target, suffix, "/", unit);
+        dest = strjoin("../", unit);
+        tmp = strjoin(target, suffix, "/.#", unit, ".", u64_to_string((uint64_t) random(), rnd));
+        if (!subdir || !link || !dest || !tmp)
                 return -ENOMEM;
 
         if (arg_dry_run) {

@@ -97,6 +97,7 @@ static inline void closedirp(DIR **d) {
         if (*d)
                 (void) closedir(*d);
 }
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 #include <assert.h>
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "session-parse.h"
+#include "string-util.h"
 #include "strv.h"
 
 int session_search_path(char ***ret) {
@@ -13,15 +14,17 @@ int session_search_path(char ***ret) {
         return strv_split_colon(isempty(e) ? SESSIOND_SEARCH_PATH : e, ret);
 }
 
-static bool is_masked(const char *path) {
+/* A symlink that resolves to /dev/null masks; everything else is cheap to rule out. */
+static bool is_masked(const char *path, bool maybe_link) {
         _cleanup_free_ char *target = NULL;
+        struct stat st;
 
+        if (!maybe_link)
+                return false;
+        if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+                return false;
         target = realpath(path, NULL);
         return target && streq(target, "/dev/null");
-}
-
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
 }
 
 /* Lists the entries of 'dir' ending in 'suffix' (regular files or symlinks), without the suffix
@@ -43,8 +46,6 @@ static int list_dir(const char *dir, const char *suffix, bool strip, char ***nam
                         continue;
                 if (de->d_type != DT_REG && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
                         continue;
-                if (strv_contains(*names, de->d_name))
-                        continue;
                 r = strv_consume(names, strip ? strndup(de->d_name, n - sl) : strdup(de->d_name));
                 if (r < 0)
                         return r;
@@ -54,45 +55,87 @@ static int list_dir(const char *dir, const char *suffix, bool strip, char ***nam
         return 0;
 }
 
+typedef struct Entry {
+        char *file;             /* NAME.session */
+        size_t dir;             /* index in the search path */
+} Entry;
+
+static int cmp_entry(const void *a, const void *b) {
+        const Entry *x = a, *y = b;
+        int c = strcmp(x->file, y->file);
+
+        if (c != 0)
+                return c;
+        return x->dir < y->dir ? -1 : x->dir > y->dir;
+}
+
 int session_enumerate(char **search_path, char ***ret_names) {
-        _cleanup_strv_free_ char **all = NULL, **result = NULL;
-        int r;
+        _cleanup_strv_free_ char **result = NULL;
+        Entry *entries = NULL;
+        size_t n = 0, allocated = 0, k = 0, d = 0;
+        int r = 0;
 
-        all = calloc(1, sizeof(char *));
-        result = calloc(1, sizeof(char *));
-        if (!all || !result)
-                return -ENOMEM;
-
+        /* All NAME.session of all directories, sorted by name and directory: the first of each
+         * name wins. O(n log n), whatever the number of files. */
         STRV_FOREACH(dir, search_path) {
                 _cleanup_strv_free_ char **here = calloc(1, sizeof(char *));
 
-                if (!here)
-                        return -ENOMEM;
+                if (!here) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
                 r = list_dir(*dir, ".session", false, &here);
                 if (r < 0)
-                        return r;
+                        goto finish;
                 STRV_FOREACH(f, here) {
-                        _cleanup_free_ char *path = NULL;
-                        size_t n = strlen(*f) - strlen(".session");
+                        if (n >= allocated) {
+                                size_t want = allocated ? allocated * 2 : 64;
+                                Entry *e = reallocarray(entries, want, sizeof(Entry));
 
-                        if (strv_contains(all, *f))
-                                continue;       /* an earlier directory has it */
-                        r = strv_extend(&all, *f);
-                        if (r < 0)
-                                return r;
-                        if (asprintf(&path, "%s/%s", *dir, *f) < 0)
-                                return -ENOMEM;
-                        if (is_masked(path))
-                                continue;
-                        r = strv_consume(&result, strndup(*f, n));
-                        if (r < 0)
-                                return r;
+                                if (!e) {
+                                        r = -ENOMEM;
+                                        goto finish;
+                                }
+                                entries = e;
+                                allocated = want;
+                        }
+                        entries[n++] = (Entry) { .file = TAKE_PTR(*(char **) f), .dir = d };
+                }
+                d++;
+        }
+        qsort(entries, n, sizeof(Entry), cmp_entry);
+
+        result = calloc(k + n + 1, sizeof(char *));
+        if (!result) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                size_t len = strlen(entries[i].file) - strlen(".session");
+
+                if (i > 0 && streq(entries[i].file, entries[i - 1].file))
+                        continue;       /* an earlier directory has it */
+                path = strjoin(search_path[entries[i].dir], "/", entries[i].file);
+                if (!path) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                if (is_masked(path, true))
+                        continue;
+                result[k] = strndup(entries[i].file, len);
+                if (!result[k++]) {
+                        r = -ENOMEM;
+                        goto finish;
                 }
         }
-
-        qsort(result, strv_length(result), sizeof(char *), cmp_str);
         *ret_names = TAKE_PTR(result);
-        return 0;
+        r = 0;
+finish:
+        for (size_t i = 0; i < n; i++)
+                free(entries[i].file);
+        free(entries);
+        return r;
 }
 
 int session_find(const char *name, char **search_path, char **ret_path, char ***ret_dropins) {
@@ -103,14 +146,17 @@ int session_find(const char *name, char **search_path, char **ret_path, char ***
         STRV_FOREACH(dir, search_path) {
                 _cleanup_free_ char *p = NULL;
 
-                if (asprintf(&p, "%s/%s.session", *dir, name) < 0)
+                struct stat st;
+
+                p = strjoin(*dir, "/", name, ".session");
+                if (!p)
                         return -ENOMEM;
-                if (access(p, F_OK) < 0) {
-                        if (errno == ENOENT)
+                if (lstat(p, &st) < 0) {
+                        if (errno == ENOENT || errno == ENOTDIR)
                                 continue;
                         return -errno;
                 }
-                if (is_masked(p))
+                if (is_masked(p, S_ISLNK(st.st_mode)))
                         return -ERFKILL;
                 main_path = TAKE_PTR(p);
                 break;
@@ -129,7 +175,8 @@ int session_find(const char *name, char **search_path, char **ret_path, char ***
 
                 if (!here)
                         return -ENOMEM;
-                if (asprintf(&d, "%s/%s.session.d", *dir, name) < 0)
+                d = strjoin(*dir, "/", name, ".session.d");
+                if (!d)
                         return -ENOMEM;
                 r = list_dir(d, ".conf", false, &here);
                 if (r < 0)
@@ -142,9 +189,10 @@ int session_find(const char *name, char **search_path, char **ret_path, char ***
                         r = strv_extend(&names, *f);
                         if (r < 0)
                                 return r;
-                        if (asprintf(&p, "%s/%s", d, *f) < 0)
+                        p = strjoin(d, "/", *f);
+                        if (!p)
                                 return -ENOMEM;
-                        if (is_masked(p))
+                        if (is_masked(p, true))
                                 continue;
                         r = strv_consume(&dropins, TAKE_PTR(p));
                         if (r < 0)

@@ -201,8 +201,10 @@ static char *reader(char *str, int num, void *stream) {
                         continue;
                 }
                 for (p = start; p < end; p++)
-                        if (((unsigned char) *p < 0x20 && *p != '\t') || *p == 0x7f)
-                                break;
+                        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                                if (*p != '\t')
+                                        break;
+                        }
                 if (p < end) {
                         error(st, "Line contains control character 0x%02x", (unsigned) (unsigned char) *p);
                         continue;
@@ -263,10 +265,10 @@ static char *reader(char *str, int num, void *stream) {
                 }
 
                 memcpy(str, start, len);
-                strcpy(str + len, "\n");
-                for (char *c = str; *c; c++)
-                        if (*c == ';')
-                                *c = SEMICOLON_PLACEHOLDER;
+                str[len] = '\n';
+                str[len + 1] = 0;
+                for (char *c = memchr(str, ';', len); c; c = strchr(c + 1, ';'))
+                        *c = SEMICOLON_PLACEHOLDER;
                 return str;
         }
 }
@@ -1009,17 +1011,22 @@ static int handler(void *user, const char *section, const char *name, const char
                 return 1;
 
         /* Undo the reader's protection of ';' from inih's inline comments. */
-        v = strdup(value ?: "");
-        if (!v) {
-                oom(st);
-                return 0;
+        if (!value)
+                value = "";
+        if (strchr(value, SEMICOLON_PLACEHOLDER)) {
+                v = strdup(value);
+                if (!v) {
+                        oom(st);
+                        return 0;
+                }
+                for (char *c = v; *c; c++)
+                        if (*c == SEMICOLON_PLACEHOLDER)
+                                *c = ';';
+                value = v;
         }
-        for (char *c = v; *c; c++)
-                if (*c == SEMICOLON_PLACEHOLDER)
-                        *c = ';';
 
         if (IN_SET(st->section, SECTION_UNIT, SECTION_SERVICE, SECTION_INSTALL))
-                r = parse_passthrough(st, name, v);
+                r = parse_passthrough(st, name, value);
         else {
                 size_t i;
 
@@ -1030,7 +1037,7 @@ static int handler(void *user, const char *section, const char *name, const char
                         error(st, "Unknown key %s= in section [%s]", name, section_names[st->section]);
                         return 1;
                 }
-                r = key_table[i].parse(st, name, v, (uint8_t *) st->session + key_table[i].offset);
+                r = key_table[i].parse(st, name, value, (uint8_t *) st->session + key_table[i].offset);
         }
         if (r < 0) {
                 st->fatal = r;

@@ -2,89 +2,168 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <sys/socket.h>
 
 #include "parse-util.h"
 #include "session-profile.h"
 #include "session-render.h"
+#include "string-util.h"
 #include "strv.h"
+
+/* Strings of a list live in chunks that never move, so pointers into them stay valid while
+ * the list grows: one allocation per few dozen assignments instead of two per assignment. */
+struct UnitAssignmentChunk {
+        UnitAssignmentChunk *next;
+        size_t size, used;
+        char data[];
+};
+
+#define CHUNK_SIZE 4096
 
 void unit_assignments_done(UnitAssignments *a) {
         if (!a)
                 return;
-        for (size_t i = 0; i < a->n_items; i++) {
-                free(a->items[i].key);
-                free(a->items[i].value);
+        for (size_t i = 0; i < a->n_items; i++)
                 strv_free(a->items[i].argv);
-        }
         free(a->items);
+        while (a->chunks) {
+                UnitAssignmentChunk *next = a->chunks->next;
+
+                free(a->chunks);
+                a->chunks = next;
+        }
         *a = (UnitAssignments) {};
 }
 
-static int add_full(UnitAssignments *a, UnitSection section, const char *key, const char *value,
-                    char **argv, bool passthrough) {
-        _cleanup_free_ char *k = NULL, *v = NULL;
-        _cleanup_strv_free_ char **copy = NULL;
-        UnitAssignment *n;
+/* Copies n bytes of s into the list's chunks, NUL-terminated. */
+static const char *intern_n(UnitAssignments *a, const char *s, size_t n) {
+        UnitAssignmentChunk *c = a->chunks;
+        char *p;
 
-        k = strdup(key);
-        v = strdup(value);
-        if (!k || !v)
-                return -ENOMEM;
+        if (!c || c->size - c->used < n + 1) {
+                size_t size = n + 1 > CHUNK_SIZE ? n + 1 : CHUNK_SIZE;
+
+                c = malloc(sizeof(UnitAssignmentChunk) + size);
+                if (!c)
+                        return NULL;
+                c->size = size;
+                c->used = 0;
+                c->next = a->chunks;
+                a->chunks = c;
+        }
+        p = c->data + c->used;
+        memcpy(p, s, n);
+        p[n] = 0;
+        c->used += n + 1;
+        return p;
+}
+
+static const char *intern(UnitAssignments *a, const char *s) {
+        return intern_n(a, s, strlen(s));
+}
+
+/* 'key' must be a static string or be interned by the caller; so must 'value' if !copy_value. */
+static int add_raw(UnitAssignments *a, UnitSection section, const char *key, const char *value,
+                   bool copy_value, char **argv, bool passthrough) {
+        _cleanup_strv_free_ char **copy = NULL;
+        const char *v = value;
+
+        if (copy_value) {
+                v = intern(a, value);
+                if (!v)
+                        return -ENOMEM;
+        }
         if (argv) {
                 copy = strv_copy(argv);
                 if (!copy)
                         return -ENOMEM;
         }
-        n = reallocarray(a->items, a->n_items + 1, sizeof(UnitAssignment));
-        if (!n)
-                return -ENOMEM;
-        a->items = n;
+        if (a->n_items >= a->n_allocated) {
+                size_t n = a->n_allocated ? a->n_allocated * 2 : 64;
+                UnitAssignment *items = reallocarray(a->items, n, sizeof(UnitAssignment));
+
+                if (!items)
+                        return -ENOMEM;
+                a->items = items;
+                a->n_allocated = n;
+        }
         a->items[a->n_items++] = (UnitAssignment) {
                 .section = section,
-                .key = TAKE_PTR(k),
-                .value = TAKE_PTR(v),
+                .key = key,
+                .value = v,
                 .argv = TAKE_PTR(copy),
                 .passthrough = passthrough,
         };
         return 0;
 }
 
+static int add_full(UnitAssignments *a, UnitSection section, const char *key, const char *value,
+                    char **argv, bool passthrough) {
+        return add_raw(a, section, key, value, true, argv, passthrough);
+}
+
 static int add(UnitAssignments *a, const char *key, const char *value) {
         return add_full(a, UNIT_SECTION_SERVICE, key, value, NULL, false);
 }
 
-_printf_(3, 4)
-static int addf(UnitAssignments *a, const char *key, const char *fmt, ...) {
-        _cleanup_free_ char *v = NULL;
-        va_list ap;
-        int k;
+/* For string literals and the static profile table: nothing to copy. */
+static int add_static(UnitAssignments *a, const char *key, const char *value) {
+        return add_raw(a, UNIT_SECTION_SERVICE, key, value, false, NULL, false);
+}
 
-        va_start(ap, fmt);
-        k = vasprintf(&v, fmt, ap);
-        va_end(ap);
-        if (k < 0)
+static int add_passthrough(UnitAssignments *a, UnitSection section, const PassthroughEntry *e) {
+        const char *k = intern(a, e->key);
+
+        if (!k)
                 return -ENOMEM;
-        return add(a, key, v);
+        return add_full(a, section, k, e->value, NULL, true);
+}
+
+/* Joins up to four pieces without printf. */
+static int add4(UnitAssignments *a, const char *key, const char *p1, const char *p2, const char *p3,
+                const char *p4) {
+        char buf[512];
+        _cleanup_free_ char *big = NULL;
+        size_t n1 = strlen(p1), n2 = p2 ? strlen(p2) : 0, n3 = p3 ? strlen(p3) : 0, n4 = p4 ? strlen(p4) : 0;
+        char *d = buf;
+
+        if (n1 + n2 + n3 + n4 + 1 > sizeof(buf)) {
+                big = malloc(n1 + n2 + n3 + n4 + 1);
+                if (!big)
+                        return -ENOMEM;
+                d = big;
+        }
+        memcpy(d, p1, n1);
+        if (n2)
+                memcpy(d + n1, p2, n2);
+        if (n3)
+                memcpy(d + n1 + n2, p3, n3);
+        if (n4)
+                memcpy(d + n1 + n2 + n3, p4, n4);
+        d[n1 + n2 + n3 + n4] = 0;
+        return add(a, key, d);
+}
+
+static int add_u64(UnitAssignments *a, const char *key, uint64_t v, const char *suffix) {
+        char buf[21];
+
+        return add4(a, key, u64_to_string(v, buf), suffix, NULL, NULL);
 }
 
 static int add_limit(UnitAssignments *a, const char *key, uint64_t v) {
         if (v == UINT64_UNSET)
                 return 0;
         if (v == UINT64_INFINITY)
-                return add(a, key, "infinity");
-        return addf(a, key, "%llu", (unsigned long long) v);
+                return add_static(a, key, "infinity");
+        return add_u64(a, key, v, NULL);
 }
 
-static int format_prefix(int family, const uint8_t *address, unsigned prefixlen, char **ret) {
-        char buf[INET6_ADDRSTRLEN];
+static int add_prefix(UnitAssignments *a, const char *key, int family, const uint8_t *address, unsigned prefixlen) {
+        char buf[INET6_ADDRSTRLEN], len[21];
 
         if (!inet_ntop(family, address, buf, sizeof(buf)))
                 return -EINVAL;
-        if (asprintf(ret, "%s/%u", buf, prefixlen) < 0)
-                return -ENOMEM;
-        return 0;
+        return add4(a, key, buf, "/", u64_to_string(prefixlen, len), NULL);
 }
 
 static int render_slice(const Session *s, UnitAssignments *a) {
@@ -96,7 +175,7 @@ static int render_slice(const Session *s, UnitAssignments *a) {
         if (r >= 0)
                 r = add_limit(a, "MemorySwapMax", s->memory_swap_max);
         if (r >= 0 && s->cpu_quota_per_sec_usec != UINT64_UNSET)
-                r = addf(a, "CPUQuota", "%llu%%", (unsigned long long) (s->cpu_quota_per_sec_usec / 10000));
+                r = add_u64(a, "CPUQuota", s->cpu_quota_per_sec_usec / 10000, "%");
         if (r >= 0)
                 r = add_limit(a, "CPUWeight", s->cpu_weight);
         if (r >= 0)
@@ -111,32 +190,24 @@ static int render_slice(const Session *s, UnitAssignments *a) {
 
         /* Static egress policy in the kernel (cgroup BPF), for every process in the slice.
          * Host names and ports are the business of sessiond's nftables sets on top. */
-        r = add(a, "IPAddressDeny", "any");
+        r = add_static(a, "IPAddressDeny", "any");
         if (r < 0)
                 return r;
         for (size_t i = 0; i < s->n_egress_rules; i++) {
-                _cleanup_free_ char *p = NULL;
                 const EgressRule *e = s->egress_rules + i;
 
-                r = format_prefix(e->family, e->address, e->prefixlen, &p);
-                if (r < 0)
-                        return r;
-                r = add(a, "IPAddressAllow", p);
+                r = add_prefix(a, "IPAddressAllow", e->family, e->address, e->prefixlen);
                 if (r < 0)
                         return r;
         }
         STRV_FOREACH(d, s->dns_servers) {
                 uint8_t address[16];
                 int family;
-                _cleanup_free_ char *p = NULL;
 
                 r = parse_ip_address(*d, &family, address);
                 if (r < 0)
                         return r;
-                r = format_prefix(family, address, family == AF_INET ? 32 : 128, &p);
-                if (r < 0)
-                        return r;
-                r = add(a, "IPAddressAllow", p);
+                r = add_prefix(a, "IPAddressAllow", family, address, family == AF_INET ? 32 : 128);
                 if (r < 0)
                         return r;
         }
@@ -149,7 +220,8 @@ static int render_exec(const Session *s, UnitAssignments *a) {
         size_t len = 0;
         int r;
 
-        if (asprintf(&name_arg, "--name=%s", s->name) < 0)
+        name_arg = strjoin("--name=", s->name);
+        if (!name_arg)
                 return -ENOMEM;
         argv = calloc(1, sizeof(char *));
         if (!argv)
@@ -169,13 +241,18 @@ static int render_exec(const Session *s, UnitAssignments *a) {
 
         STRV_FOREACH(w, argv)
                 len += strlen(*w) + 1;
-        joined = calloc(1, len + 1);
+        joined = malloc(len + 1);
         if (!joined)
                 return -ENOMEM;
-        STRV_FOREACH(w, argv) {
-                if (w != argv)
-                        strcat(joined, " ");
-                strcat(joined, *w);
+        {
+                char *p = joined;
+
+                STRV_FOREACH(w, argv) {
+                        if (w != argv)
+                                *p++ = ' ';
+                        p = stpcpy(p, *w);
+                }
+                *p = 0;
         }
         return add_full(a, UNIT_SECTION_SERVICE, "ExecStart", joined, argv, false);
 }
@@ -194,17 +271,20 @@ static int render_workspace(const Session *s, UnitAssignments *a) {
         case WORKSPACE_NONE:
                 return 0;
         case WORKSPACE_BIND:
-                return addf(a, "BindPaths", "%s:%s", s->workspace_path, target);
+                return add4(a, "BindPaths", s->workspace_path, ":", target, NULL);
         case WORKSPACE_BIND_RO:
         case WORKSPACE_OVERLAY:
                 /* Overlay: the unit gets the read-only lower layer; sessiond mounts the
                  * writable overlay over it when it starts the session itself. */
-                return addf(a, "BindReadOnlyPaths", "%s:%s", s->workspace_path, target);
+                return add4(a, "BindReadOnlyPaths", s->workspace_path, ":", target, NULL);
         case WORKSPACE_TMPFS:
-                if (s->workspace_size != UINT64_UNSET)
-                        return addf(a, "TemporaryFileSystem", "%s:mode=1777,size=%llu", target,
-                                    (unsigned long long) s->workspace_size);
-                return addf(a, "TemporaryFileSystem", "%s:mode=1777", target);
+                if (s->workspace_size != UINT64_UNSET) {
+                        char buf[21];
+
+                        return add4(a, "TemporaryFileSystem", target, ":mode=1777,size=",
+                                    u64_to_string(s->workspace_size, buf), NULL);
+                }
+                return add4(a, "TemporaryFileSystem", target, ":mode=1777", NULL, NULL);
         default:
                 return -EINVAL;
         }
@@ -217,8 +297,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
         int r;
 
         for (size_t i = 0; i < s->unit_section.n_entries; i++) {
-                r = add_full(a, UNIT_SECTION_UNIT, s->unit_section.entries[i].key,
-                             s->unit_section.entries[i].value, NULL, true);
+                r = add_passthrough(a, UNIT_SECTION_UNIT, s->unit_section.entries + i);
                 if (r < 0)
                         return r;
         }
@@ -228,7 +307,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
                 return r;
         r = add(a, "Slice", slice);
         if (r >= 0)
-                r = add(a, "Type", "exec");
+                r = add_static(a, "Type", "exec");
         if (r >= 0)
                 r = render_exec(s, a);
         if (r >= 0 && s->working_directory)
@@ -237,19 +316,19 @@ static int render_service(const Session *s, UnitAssignments *a) {
                 if (r >= 0)
                         r = add(a, "Environment", *e);
         if (r >= 0 && s->dynamic_user)
-                r = add(a, "DynamicUser", "yes");
+                r = add_static(a, "DynamicUser", "yes");
         if (r >= 0 && s->user)
                 r = add(a, "User", s->user);
         if (r >= 0)
-                r = addf(a, "RuntimeDirectory", "sessiond/agents/%s", s->name);
+                r = add4(a, "RuntimeDirectory", "sessiond/agents/", s->name, NULL, NULL);
         if (r >= 0)
-                r = add(a, "RuntimeDirectoryMode", "0700");
+                r = add_static(a, "RuntimeDirectoryMode", "0700");
         if (r >= 0)
-                r = add(a, "KillMode", "control-group");
+                r = add_static(a, "KillMode", "control-group");
         if (r >= 0 && s->max_runtime_usec != UINT64_UNSET)
-                r = addf(a, "RuntimeMaxSec", "%llu", (unsigned long long) (s->max_runtime_usec / USEC_PER_SEC));
+                r = add_u64(a, "RuntimeMaxSec", s->max_runtime_usec / USEC_PER_SEC, NULL);
         if (r >= 0)
-                r = addf(a, "LogExtraFields", "SESSIOND_SESSION=%s", s->name);
+                r = add4(a, "LogExtraFields", "SESSIOND_SESSION=", s->name, NULL, NULL);
         if (r < 0)
                 return r;
 
@@ -257,7 +336,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
         if (!profile)
                 return -EINVAL;
         for (size_t i = 0; i < n_profile; i++) {
-                r = add(a, profile[i].key, profile[i].value);
+                r = add_static(a, profile[i].key, profile[i].value);
                 if (r < 0)
                         return r;
         }
@@ -267,20 +346,25 @@ static int render_service(const Session *s, UnitAssignments *a) {
 
                 STRV_FOREACH(w, s->system_call_filter)
                         len += strlen(*w) + 1;
-                joined = calloc(1, len + 1);
+                joined = malloc(len + 1);
                 if (!joined)
                         return -ENOMEM;
-                STRV_FOREACH(w, s->system_call_filter) {
-                        if (w != s->system_call_filter)
-                                strcat(joined, " ");
-                        strcat(joined, *w);
+                {
+                        char *p = joined;
+
+                        STRV_FOREACH(w, s->system_call_filter) {
+                                if (w != s->system_call_filter)
+                                        *p++ = ' ';
+                                p = stpcpy(p, *w);
+                        }
+                        *p = 0;
                 }
                 r = add(a, "SystemCallFilter", joined);
                 if (r < 0)
                         return r;
         }
         if (egress_none(s)) {
-                r = add(a, "PrivateNetwork", "yes");
+                r = add_static(a, "PrivateNetwork", "yes");
                 if (r < 0)
                         return r;
         }
@@ -288,7 +372,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
         for (size_t i = 0; i < s->n_credentials; i++) {
                 const SessionCredential *c = s->credentials + i;
 
-                r = addf(a, c->encrypted ? "LoadCredentialEncrypted" : "LoadCredential", "%s:%s", c->id, c->path);
+                r = add4(a, c->encrypted ? "LoadCredentialEncrypted" : "LoadCredential", c->id, ":", c->path, NULL);
                 if (r < 0)
                         return r;
         }
@@ -298,14 +382,12 @@ static int render_service(const Session *s, UnitAssignments *a) {
                 return r;
 
         for (size_t i = 0; i < s->service_section.n_entries; i++) {
-                r = add_full(a, UNIT_SECTION_SERVICE, s->service_section.entries[i].key,
-                             s->service_section.entries[i].value, NULL, true);
+                r = add_passthrough(a, UNIT_SECTION_SERVICE, s->service_section.entries + i);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < s->install_section.n_entries; i++) {
-                r = add_full(a, UNIT_SECTION_INSTALL, s->install_section.entries[i].key,
-                             s->install_section.entries[i].value, NULL, true);
+                r = add_passthrough(a, UNIT_SECTION_INSTALL, s->install_section.entries + i);
                 if (r < 0)
                         return r;
         }
@@ -411,111 +493,156 @@ int unit_file_quote_word(const char *w, bool for_exec, char **ret) {
         return 0;
 }
 
+/* A growing output buffer; appends are memcpy()s. */
 typedef struct Buffer {
-        FILE *f;
         char *data;
-        size_t size;
+        size_t size, allocated;
+        bool oom;
 } Buffer;
 
 static void buffer_done(Buffer *b) {
-        if (b->f)
-                fclose(b->f);
         free(b->data);
 }
 
-static int buffer_open(Buffer *b) {
-        b->f = open_memstream(&b->data, &b->size);
-        return b->f ? 0 : -ENOMEM;
+static void put_n(Buffer *b, const char *s, size_t n) {
+        if (b->size + n + 1 > b->allocated) {
+                if (b->oom)
+                        return;
+                size_t want = b->allocated ? b->allocated * 2 : 4096;
+                char *d;
+
+                while (want < b->size + n + 1)
+                        want *= 2;
+                d = realloc(b->data, want);
+                if (!d) {
+                        b->oom = true;
+                        return;
+                }
+                b->data = d;
+                b->allocated = want;
+        }
+        memcpy(b->data + b->size, s, n);
+        b->size += n;
+}
+
+static void put(Buffer *b, const char *s) {
+        put_n(b, s, strlen(s));
+}
+
+/* Writes s with every '%' doubled (no specifier expansion by systemd). */
+static void put_escaped(Buffer *b, const char *s) {
+        for (;;) {
+                const char *pct = strchrnul(s, '%');
+
+                put_n(b, s, (size_t) (pct - s));
+                if (!*pct)
+                        return;
+                put_n(b, "%%", 2);
+                s = pct + 1;
+        }
 }
 
 static int buffer_take(Buffer *b, char **ret) {
-        int r = fclose(b->f) == 0 ? 0 : -ENOMEM;
-
-        b->f = NULL;
-        if (r < 0)
-                return r;
+        if (b->oom)
+                return -ENOMEM;
+        if (!b->data) {
+                b->data = strdup("");
+                if (!b->data)
+                        return -ENOMEM;
+        }
+        b->data[b->size] = 0;   /* put_n() always leaves room for it */
         *ret = TAKE_PTR(b->data);
         return 0;
 }
 
+static bool needs_quoting(const char *w, bool for_exec) {
+        return isempty(w) || (for_exec && streq(w, ";")) || w[strcspn(w, " \t\"'\\\n")];
+}
+
+/* "KEY=VALUE\n" with one capacity check: the common case. */
+static void put_line(Buffer *b, const char *key, const char *value) {
+        size_t k = strlen(key), v = strlen(value);
+        char *p;
+
+        if (b->size + k + v + 3 > b->allocated) {
+                put_n(b, key, k);
+                put_n(b, "=", 1);
+                put_n(b, value, v);
+                put_n(b, "\n", 1);
+                return;
+        }
+        p = b->data + b->size;
+        memcpy(p, key, k);
+        p[k] = '=';
+        memcpy(p + k + 1, value, v);
+        p[k + 1 + v] = '\n';
+        b->size += k + v + 2;
+}
+
 /* Writes one assignment. Values we made are escaped for specifiers ('%'); pass-through values
  * are the user's and are written as they are. */
-static int write_assignment(FILE *f, const UnitAssignment *a) {
-        _cleanup_free_ char *v = NULL;
-        int r;
-
-        if (a->passthrough) {
-                fprintf(f, "%s=%s\n", a->key, a->value);
+static int write_assignment(Buffer *b, const UnitAssignment *a) {
+        if (a->passthrough || (!a->argv && !strchr(a->value, '%') &&
+                               !(streq(a->key, "Environment") && needs_quoting(a->value, false)))) {
+                put_line(b, a->key, a->value);
                 return 0;
         }
-        if (a->argv) {
-                fprintf(f, "%s=", a->key);
+        put(b, a->key);
+        put_n(b, "=", 1);
+        if (a->passthrough)
+                put(b, a->value);
+        else if (a->argv) {
                 STRV_FOREACH(w, a->argv) {
-                        _cleanup_free_ char *q = NULL;
+                        if (w != a->argv)
+                                put_n(b, " ", 1);
+                        if (!needs_quoting(*w, true) && !(*w)[strcspn(*w, "%$")])
+                                put(b, *w);
+                        else {
+                                _cleanup_free_ char *q = NULL;
+                                int r = unit_file_quote_word(*w, true, &q);
 
-                        r = unit_file_quote_word(*w, true, &q);
-                        if (r < 0)
-                                return r;
-                        fprintf(f, "%s%s", w == a->argv ? "" : " ", q);
+                                if (r < 0)
+                                        return r;
+                                put(b, q);
+                        }
                 }
-                fputc('\n', f);
-                return 0;
-        }
-        if (streq(a->key, "Environment"))
-                r = unit_file_quote_word(a->value, false, &v);
-        else if (streq(a->key, "CPUQuota")) {
-                /* Parsed without specifier expansion by systemd: "200%" as it is. */
-                v = strdup(a->value);
-                r = v ? 0 : -ENOMEM;
-        } else {
-                /* Only '%' needs care here. */
-                char *p;
+        } else if (streq(a->key, "CPUQuota"))
+                put(b, a->value);       /* parsed without specifier expansion: "200%" as it is */
+        else if (streq(a->key, "Environment") && needs_quoting(a->value, false)) {
+                _cleanup_free_ char *q = NULL;
+                int r = unit_file_quote_word(a->value, false, &q);
 
-                v = malloc(strlen(a->value) * 2 + 1);
-                if (!v)
-                        return -ENOMEM;
-                p = v;
-                for (const char *c = a->value; *c; c++) {
-                        if (*c == '%')
-                                *p++ = '%';
-                        *p++ = *c;
-                }
-                *p = 0;
-                r = 0;
-        }
-        if (r < 0)
-                return r;
-        fprintf(f, "%s=%s\n", a->key, v);
+                if (r < 0)
+                        return r;
+                put(b, q);
+        } else
+                put_escaped(b, a->value);
+        put_n(b, "\n", 1);
         return 0;
 }
 
-static void write_escaped(FILE *f, const char *s) {
-        for (const char *c = s; *c; c++) {
-                if (*c == '%')
-                        fputc('%', f);
-                fputc(*c, f);
-        }
-}
-
-static int write_header(FILE *f, const Session *s, const char *what) {
-        fputs("# Automatically generated by sessiond-generator\n\n[Unit]\nDescription=", f);
+static void write_header(Buffer *b, const Session *s, const char *what) {
+        put(b, "# Automatically generated by sessiond-generator\n\n[Unit]\nDescription=");
         if (s->description)
-                write_escaped(f, s->description);
+                put_escaped(b, s->description);
         else {
-                fprintf(f, "sessiond session %s", s->name);
-                if (what)
-                        fprintf(f, " (%s)", what);
+                put(b, "sessiond session ");
+                put(b, s->name);
+                if (what) {
+                        put(b, " (");
+                        put(b, what);
+                        put(b, ")");
+                }
         }
-        fputc('\n', f);
+        put_n(b, "\n", 1);
         if (s->source_path && s->source_path[0] == '/') {
-                fputs("SourcePath=", f);
-                write_escaped(f, s->source_path);
-                fputc('\n', f);
+                put(b, "SourcePath=");
+                put_escaped(b, s->source_path);
+                put_n(b, "\n", 1);
         }
-        return 0;
 }
 
-static int write_sections(FILE *f, const UnitAssignments *a, const char *main_section) {
+static int write_sections(Buffer *b, const UnitAssignments *a, const char *main_section) {
         int r;
 
         for (UnitSection sec = UNIT_SECTION_UNIT; sec < _UNIT_SECTION_MAX; sec++) {
@@ -524,15 +651,21 @@ static int write_sections(FILE *f, const UnitAssignments *a, const char *main_se
                 for (size_t i = 0; i < a->n_items; i++) {
                         if (a->items[i].section != sec)
                                 continue;
-                        if (!any && sec != UNIT_SECTION_UNIT)
-                                fprintf(f, "\n[%s]\n", sec == UNIT_SECTION_SERVICE ? main_section : "Install");
+                        if (!any && sec != UNIT_SECTION_UNIT) {
+                                put(b, "\n[");
+                                put(b, sec == UNIT_SECTION_SERVICE ? main_section : "Install");
+                                put(b, "]\n");
+                        }
                         any = true;
-                        r = write_assignment(f, a->items + i);
+                        r = write_assignment(b, a->items + i);
                         if (r < 0)
                                 return r;
                 }
-                if (!any && sec == UNIT_SECTION_SERVICE)
-                        fprintf(f, "\n[%s]\n", main_section);
+                if (!any && sec == UNIT_SECTION_SERVICE) {
+                        put(b, "\n[");
+                        put(b, main_section);
+                        put(b, "]\n");
+                }
         }
         return 0;
 }
@@ -547,22 +680,16 @@ int session_render_unit_files(const Session *s, char **ret_slice_text, char **re
         if (r < 0)
                 return r;
 
-        r = buffer_open(&bs);
-        if (r < 0)
-                return r;
-        write_header(bs.f, s, "slice");
-        r = write_sections(bs.f, &slice, "Slice");
+        write_header(&bs, s, "slice");
+        r = write_sections(&bs, &slice, "Slice");
         if (r < 0)
                 return r;
         r = buffer_take(&bs, &slice_text);
         if (r < 0)
                 return r;
 
-        r = buffer_open(&bv);
-        if (r < 0)
-                return r;
-        write_header(bv.f, s, NULL);
-        r = write_sections(bv.f, &service, "Service");
+        write_header(&bv, s, NULL);
+        r = write_sections(&bv, &service, "Service");
         if (r < 0)
                 return r;
         r = buffer_take(&bv, &service_text);

@@ -20,20 +20,25 @@ typedef enum UnitSection {
 
 typedef struct UnitAssignment {
         UnitSection section;
-        char *key;
+        const char *key;
         /* The value, raw: no specifier escaping, no quoting. For ExecStart= it is the argv
          * joined by spaces, for information only: use argv. List settings (Environment=,
          * IPAddressAllow=, BindPaths=, LoadCredential=, ...) come as one assignment per item. */
-        char *value;
+        const char *value;
         char **argv;            /* ExecStart= only */
         /* Copied verbatim from [Unit]/[Service]/[Install] of the session file: written to unit
          * files as they are (specifiers allowed); parse them as systemd would for D-Bus. */
         bool passthrough;
 } UnitAssignment;
 
+typedef struct UnitAssignmentChunk UnitAssignmentChunk;
+
+/* Keys and values are owned by the list (they live in its chunks, or are static strings) and
+ * stay valid until unit_assignments_done(), independently of the Session. */
 typedef struct UnitAssignments {
         UnitAssignment *items;
-        size_t n_items;
+        size_t n_items, n_allocated;
+        UnitAssignmentChunk *chunks;
 } UnitAssignments;
 
 void unit_assignments_done(UnitAssignments *a);

@@ -3,6 +3,7 @@
 #include <ctype.h>
 
 #include "session.h"
+#include "string-util.h"
 #include "strv.h"
 
 Session *session_new(void) {
@@ -147,7 +148,8 @@ int session_unit_name(const char *name, char **ret) {
 
         if (!session_name_is_valid(name))
                 return -EINVAL;
-        if (asprintf(&s, "sessiond-%s.service", name) < 0)
+        s = strjoin("sessiond-", name, ".service");
+        if (!s)
                 return -ENOMEM;
         *ret = s;
         return 0;

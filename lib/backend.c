@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <assert.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "backend.h"
+
+int backend_find_binary(const char *search_path, const char *name, char **ret_path) {
+        _cleanup_free_ char *copy = NULL;
+        char *saveptr = NULL;
+
+        assert(search_path);
+        assert(name);
+
+        copy = strdup(search_path);
+        if (!copy)
+                return -ENOMEM;
+        for (char *dir = strtok_r(copy, ":", &saveptr); dir; dir = strtok_r(NULL, ":", &saveptr)) {
+                _cleanup_free_ char *p = NULL;
+                struct stat st;
+
+                if (asprintf(&p, "%s/%s", dir, name) < 0)
+                        return -ENOMEM;
+                if (stat(p, &st) < 0 || !S_ISREG(st.st_mode) || access(p, X_OK) < 0)
+                        continue;
+                if (ret_path)
+                        *ret_path = TAKE_PTR(p);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static int reason(char **ret, const char *fmt, ...) _printf_(2, 3);
+static int reason(char **ret, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(ret, fmt, ap);
+        va_end(ap);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+int backend_kvm_usable(const char *device, char **ret_reason) {
+        _cleanup_close_ int fd = -EBADF, vm = -EBADF;
+        int version, r;
+
+        assert(device);
+        assert(ret_reason);
+
+        fd = open(device, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int e = errno;
+                r = reason(ret_reason, "%s: cannot open it: %s%s", device, strerror(e),
+                           e == ENOENT ? " (no KVM on this machine: load kvm_intel or kvm_amd, or enable nested virtualization)" :
+                           e == EACCES || e == EPERM ? " (no permission: the kvm group, or run as root)" : "");
+                return r < 0 ? r : 0;
+        }
+        version = ioctl(fd, KVM_GET_API_VERSION, 0);
+        if (version < 0) {
+                r = reason(ret_reason, "%s: KVM_GET_API_VERSION failed: %s (not a KVM device?)", device, strerror(errno));
+                return r < 0 ? r : 0;
+        }
+        if (version != KVM_API_VERSION) {
+                r = reason(ret_reason, "%s: KVM API version %d, expected %d", device, version, KVM_API_VERSION);
+                return r < 0 ? r : 0;
+        }
+        vm = ioctl(fd, KVM_CREATE_VM, 0);
+        if (vm < 0) {
+                r = reason(ret_reason, "%s: KVM_CREATE_VM failed: %s", device, strerror(errno));
+                return r < 0 ? r : 0;
+        }
+        return 1;
+}
+
+static int need_binary(const BackendCheckPaths *p, const char *name, char **acc) {
+        int r;
+
+        r = backend_find_binary(p->search_path, name, NULL);
+        if (r == -ENOENT) {
+                char *s;
+
+                if (asprintf(&s, "%s%s%s is not installed (searched %s)", strempty(*acc), *acc ? "; " : "",
+                             name, p->search_path) < 0)
+                        return -ENOMEM;
+                free(*acc);
+                *acc = s;
+                return 0;
+        }
+        return r < 0 ? r : 1;
+}
+
+int backend_available(SessionBackend backend, const BackendCheckPaths *paths, char **ret_reason) {
+        BackendCheckPaths def = BACKEND_CHECK_PATHS_DEFAULT;
+        _cleanup_free_ char *acc = NULL, *kvm = NULL;
+        int r;
+
+        assert(ret_reason);
+
+        if (!paths)
+                paths = &def;
+
+        switch (backend) {
+        case SESSION_BACKEND_SERVICE:
+                return 1;
+        case SESSION_BACKEND_NSPAWN:
+                r = need_binary(paths, "systemd-nspawn", &acc);
+                break;
+        case SESSION_BACKEND_VMSPAWN:
+                r = need_binary(paths, "systemd-vmspawn", &acc);
+                if (r < 0)
+                        return r;
+                r = backend_kvm_usable(paths->kvm_device, &kvm);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        char *s;
+
+                        if (asprintf(&s, "%s%s%s", strempty(acc), acc ? "; " : "", kvm) < 0)
+                                return -ENOMEM;
+                        free(acc);
+                        acc = s;
+                }
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        if (!acc)
+                return 1;
+        *ret_reason = TAKE_PTR(acc);
+        return 0;
+}

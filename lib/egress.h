@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Egress enforcement in nftables, through libnftables (never by running nft).
+ *
+ * One table, "inet sessiond":
+ *
+ *   chain output  { type filter hook output priority filter; policy accept; jump sessions; jump unmatched }
+ *   chain forward { type filter hook forward priority filter; policy accept; jump machines }
+ *   chain sessions   per session: "socket cgroupv2 level 2 @s_N_cg jump s_N"
+ *   chain machines   per machine veth: "iifname "ve-x" jump s_N"
+ *   chain unmatched  "socket cgroupv2 level 1 @sessions_cg counter name unmatched_drop drop": a process in
+ *                    sessiond.slice (set filled by NFTSet= on sessiond.slice) whose session has no
+ *                    chain (yet, or any more) is dropped: fail closed.
+ *   set sessions_cg  { type cgroupsv2 }
+ *   counter unmatched_drop
+ *
+ * Per session N (the escaped session name, see below):
+ *   set s_N_cg     { type cgroupsv2 }       the session slice, filled by systemd: NFTSet=cgroup:inet:sessiond:s_N_cg
+ *   set s_N_dns4/6 { type ipv4_addr; flags timeout }                     addresses of AllowHost= names
+ *   set s_N_dns4p/6p { type ipv4_addr . inet_proto . inet_service; flags timeout }  ... with a port
+ *   counter s_N_drop
+ *   chain s_N      ct state established,related accept (a flow outlives the TTL of the name it was
+ *                  opened for); one accept rule per Allow= prefix (and for the DNS stub); accept daddr
+ *                  in the resolved sets; rate-limited log; counter s_N_drop + drop.
+ *
+ * Why Allow= prefixes are rules and not interval sets: before any set element command, libnftables
+ * (1.1) reads the elements of every interval set in the ruleset, one netlink round trip per set, so
+ * per-session interval sets would make each update and each resolved address O(sessions). There
+ * are no interval sets at all here. A policy change flushes and refills the session's own chain (and,
+ * if asked, its resolved sets) in one transaction: atomic, and touching nothing of other sessions.
+ * Established connections continue; new ones see the new policy.
+ *
+ * Names: session names are [a-zA-Z0-9_.-]; in nft names '_' becomes "__", '-' "_m" and '.' "_d",
+ * which is reversible, so the sessions can be listed back after a daemon restart.
+ *
+ * Errors are negative errno; what libnftables said about the last failure is in
+ * egress_last_error(). Nothing here logs. */
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "session.h"
+
+#define EGRESS_TABLE "sessiond"
+#define EGRESS_FAMILY "inet"
+#define EGRESS_SESSIONS_CGROUP_SET "sessions_cg"
+#define EGRESS_UNMATCHED_COUNTER "unmatched_drop"
+/* Depth of a session slice in the cgroup tree: /sessiond.slice/sessiond-NAME.slice */
+#define EGRESS_SESSION_CGROUP_LEVEL 2
+#define EGRESS_SESSIONS_CGROUP_LEVEL 1
+/* nft element timeouts for resolved addresses are clamped to this range (seconds). The floor is
+ * there because clients cache answers longer than tiny TTLs (Java 30 s, browsers 60 s); connections
+ * that are established live on regardless (see the chain below). */
+#define EGRESS_TTL_MIN 60U
+#define EGRESS_TTL_MAX 86400U
+
+typedef struct EgressContext EgressContext;
+
+/* Where a session's DNS stub listens; allowed for udp and tcp. family 0: no stub. */
+typedef struct EgressStub {
+        int family;
+        uint8_t address[16];
+        uint16_t port;
+} EgressStub;
+
+int egress_ctx_new(EgressContext **ret);
+EgressContext *egress_ctx_free(EgressContext *ctx);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EgressContext *, egress_ctx_free);
+
+/* The error text libnftables gave for the last failed command, or "" */
+const char *egress_last_error(EgressContext *ctx);
+
+/* Creates the table, its base chains and the fail-closed catch-all if missing; keeps every
+ * session that is already there (a restarted daemon finds its sessions with egress_list_sessions()).
+ * Rewrites the two base chains, so a damaged table is repaired. Idempotent. */
+int egress_table_ensure(EgressContext *ctx);
+/* Deletes the whole table (uninstall, tests). -ENOENT if there is none. */
+int egress_table_remove(EgressContext *ctx);
+
+/* Names: "s_N_cg" is what the unit needs as NFTSet=cgroup:inet:sessiond:s_N_cg */
+int egress_session_object_name(const char *session, const char *suffix, char **ret);
+int egress_cgroup_set_name(const char *session, char **ret);
+/* Reverses the escaping of an nft chain name "s_N"; -EINVAL if it is not one of ours. */
+int egress_session_from_chain(const char *chain, char **ret);
+
+/* Creates all of a session's sets, rules and counter in one transaction. -EEXIST if present. */
+int egress_session_add(EgressContext *ctx, const char *session,
+                       const EgressRule *rules, size_t n_rules, const EgressStub *stub);
+/* Replaces the session's Allow= rules (and stub) in one transaction; its counter, the jump to it
+ * and other sessions are untouched. With flush_resolved, the addresses resolved so far are dropped
+ * as well (do this when AllowHost= changed). -ENOENT if the session is not loaded. */
+int egress_session_update(EgressContext *ctx, const char *session,
+                          const EgressRule *rules, size_t n_rules, const EgressStub *stub,
+                          bool flush_resolved);
+/* Removes everything of the session in one transaction. -ENOENT if it is not loaded. */
+int egress_session_remove(EgressContext *ctx, const char *session);
+
+/* Adds (or refreshes) an address that an allowed host name resolved to, for ttl seconds
+ * (clamped to EGRESS_TTL_MIN..MAX). protocol/port as in EgressHost: port 0 (and protocol 0)
+ * allows anything; a port without a protocol means tcp and udp; a protocol needs a port. */
+int egress_session_add_resolved(EgressContext *ctx, const char *session, int family, const void *address,
+                                int protocol, uint16_t port, uint32_t ttl_sec);
+
+/* Sends what comes in from a machine's veth (host side) through the session's chain. */
+int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname);
+
+/* Packets/bytes dropped for the session so far. */
+int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *ret_packets, uint64_t *ret_bytes);
+
+/* The names of all sessions in the table, NULL-terminated, sorted. */
+int egress_list_sessions(EgressContext *ctx, char ***ret);
+
+/* Renders one Allow= rule in nft element syntax ("192.0.2.0/24", "198.51.100.0/24 . tcp . 443"), as
+ * it is normalized before it becomes a rule: host bits cleared, a port without protocol split into
+ * tcp and udp. Exposed for tests and the fuzzer. Returns the number of elements in ret (1..2). */
+int egress_rule_to_elements(const EgressRule *rule, char *ret[static 2]);

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Workspaces: the directory a session works in, and its persistence.
+ *
+ * Layout (state_dir is /var/lib/sessiond, runtime_dir is /run/sessiond; both are parameters so
+ * that tests can work in a scratch directory):
+ *
+ *   STATE/workspaces/NAME/live/upper      overlay upper layer of the running session
+ *   STATE/workspaces/NAME/live/work       overlay work dir (same file system as upper)
+ *   STATE/workspaces/NAME/live/restored   marker: `restore` staged live/upper from saved/
+ *   STATE/workspaces/NAME/saved/          the persisted upper layer (what OnEnd=persist keeps)
+ *   STATE/workspaces/NAME/.tmp-*          work in progress, never read, removed on sight
+ *   STATE/snapshots/NAME/SNAP/            named copies of an upper layer
+ *   STATE/snapshots/NAME/.tmp-*           work in progress
+ *   RUNTIME/workspaces/NAME/merged        the overlay (or tmpfs) mount the unit binds to /workspace
+ *   RUNTIME/workspaces/NAME/mode          "overlay" or "tmpfs": what teardown has to undo
+ *
+ * Why live/ and saved/ are separate: the upper layer of a running overlay changes under us, and
+ * the saved state must only ever change by one atomic step. A saved state is replaced by writing
+ * the new one completely into a .tmp-* directory next to it, syncfs(), then renameat2(
+ * RENAME_EXCHANGE) (or a plain rename when there was none) and an fsync() of the parent; the old
+ * one, now under the temporary name, is deleted afterwards. A crash (or SIGKILL) at any point
+ * leaves either the old or the new saved state visible, never a mix, and the leftover .tmp-*
+ * directory is removed by the next operation on that workspace.
+ *
+ * - setup (overlay): lowerdir is the host directory, which is never written (overlayfs writes
+ *   only to upperdir); live/ is created fresh, unless `restore` staged it (marker file), in which
+ *   case the staged upper is used. The root of upper is chowned to the session's uid so that a
+ *   DynamicUser= session can write to /workspace; the uid is only known when the unit runs, so
+ *   ExecStartPre=+ passes it (sessiond-workspace resolves $USER, which systemd sets to the
+ *   dynamic user's name also for '+' commands). Files that come from the host directory keep
+ *   their owners: a dynamic user can create files anywhere it may write in the merged view, and
+ *   change host files only where their mode lets it (an idmapped lower layer would lift that;
+ *   not done yet).
+ * - setup (tmpfs): a tmpfs with size= and uid=/gid= of the session at merged.
+ * - bind, bind-ro: nothing to mount; the unit uses BindPaths=/BindReadOnlyPaths= directly.
+ * - teardown: unmount (lazily if busy), then with persist: the live upper is no longer in use,
+ *   so it is moved (not copied) into a temporary directory and exchanged with saved/: O(1) in
+ *   the size of the workspace. Without persist live/ is deleted. saved/ and snapshots are kept.
+ * - persist (live session): copy live/upper (reflink, else copy_file_range) to a temporary
+ *   directory and exchange it with saved/. Overlay whiteouts (0:0 character devices) and
+ *   trusted.overlay.* xattrs are copied as they are, so the copy is again a valid upper layer.
+ * - restore: copy saved/ to live/upper and leave the marker; the next setup uses it. The saved
+ *   state itself stays, so a session that is then discarded does not lose it.
+ * - snapshots: save copies the live upper (if the session runs) or saved/ into
+ *   snapshots/NAME/SNAP atomically; restore replaces saved/ by a copy of the snapshot (start
+ *   with restore to use it); list reports apparent sizes; delete removes one.
+ *
+ * This file does not log; functions return negative errno. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <errno.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "session.h"
+
+typedef struct WorkspacePaths {
+        const char *state_dir;          /* SESSIOND_STATE_DIR by default */
+        const char *runtime_dir;        /* SESSIOND_RUNTIME_DIR by default */
+} WorkspacePaths;
+
+#define WORKSPACE_PATHS_DEFAULT ((WorkspacePaths) { SESSIOND_STATE_DIR, SESSIOND_RUNTIME_DIR })
+
+typedef struct WorkspaceSetup {
+        WorkspaceMode mode;
+        const char *host_path;          /* overlay lowerdir; required for overlay */
+        uint64_t size;                  /* tmpfs size in bytes, UINT64_UNSET: kernel default */
+        uid_t uid;                      /* owner of the writable top; (uid_t) -1: keep root */
+        gid_t gid;
+} WorkspaceSetup;
+
+/* Path builders; all return newly allocated strings. */
+int workspace_state_path(const WorkspacePaths *p, const char *name, const char *suffix, char **ret);
+int workspace_merged_path(const WorkspacePaths *p, const char *name, char **ret);
+int workspace_snapshot_dir(const WorkspacePaths *p, const char *name, char **ret);
+
+bool workspace_snapshot_name_is_valid(const char *snap) _pure_;
+
+/* Returns > 0 if the merged directory of NAME is a mount point, 0 if not. */
+int workspace_is_mounted(const WorkspacePaths *p, const char *name);
+
+int workspace_setup(const WorkspacePaths *p, const char *name, const WorkspaceSetup *s);
+int workspace_teardown(const WorkspacePaths *p, const char *name, bool persist);
+int workspace_persist(const WorkspacePaths *p, const char *name);
+/* Returns -ENOENT if nothing was saved. */
+int workspace_restore(const WorkspacePaths *p, const char *name);
+/* Returns > 0 if NAME has a saved state. */
+int workspace_has_saved(const WorkspacePaths *p, const char *name);
+/* Removes the saved state and any live leftovers of a session that is not running. */
+int workspace_remove(const WorkspacePaths *p, const char *name);
+
+typedef struct WorkspaceSnapshot {
+        char *name;
+        uint64_t size;          /* bytes in regular files (apparent size) */
+        uint64_t n_files;       /* entries of any type below the top */
+        int64_t mtime_sec;      /* when it was taken */
+} WorkspaceSnapshot;
+
+void workspace_snapshots_free(WorkspaceSnapshot *s, size_t n);
+
+int workspace_snapshot_save(const WorkspacePaths *p, const char *name, const char *snap);
+int workspace_snapshot_restore(const WorkspacePaths *p, const char *name, const char *snap);
+/* Sorted by name. */
+int workspace_snapshot_list(const WorkspacePaths *p, const char *name, WorkspaceSnapshot **ret, size_t *ret_n);
+int workspace_snapshot_delete(const WorkspacePaths *p, const char *name, const char *snap);

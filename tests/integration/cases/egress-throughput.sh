@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Throughput through the egress rules against no rules (a ratio for BENCHMARKS.md), and a check
+# that the allowed path keeps working with many sessions loaded: a session's TCP stream to an
+# allowed address, (a) with no sessiond table, (b) with its rules behind 200 other sessions' rules
+# (its jump rule evaluated last: the worst case), and host traffic outside any session with the
+# same table loaded. TCG makes absolute numbers meaningless; compare within one run.
+. "$SESSIOND_TEST_DIR/lib.sh"
+. "$SESSIOND_TEST_DIR/egress-lib.sh"
+
+command -v nft >/dev/null || skip "nft missing (used to load the other sessions quickly)"
+MB=${EGRESS_THROUGHPUT_MB:-64}
+OTHERS=${EGRESS_THROUGHPUT_SESSIONS:-200}
+
+outside_up
+ip netns exec "$OUTSIDE_NS" socat -u TCP-LISTEN:9000,fork,reuseaddr OPEN:/dev/null &
+egress_pids+=($!)
+wait_until 20 nc -z -w 1 198.51.100.2 9000
+
+# Seconds for MB megabytes to 198.51.100.2:9000, from the session's slice or (host) from here.
+# shellcheck disable=SC2016
+TIMED='s=$EPOCHREALTIME; head -c "$0" /dev/zero | socat -u - TCP:198.51.100.2:9000 || exit 1; awk -v a="$s" -v b="$EPOCHREALTIME" "BEGIN { printf \"%.3f\n\", b - a }"'
+transfer() {
+        local where=$1 t
+        if [[ $where == host ]]; then
+                t=$(bash -c "$TIMED" "${MB}M" 2>&1 | tail -n1)
+        else
+                t=$(in_session "$where" bash -c "$TIMED" "${MB}M" 2>&1 | tail -n1)
+        fi
+        [[ $t =~ ^[0-9.]+$ ]] || fail "transfer from $where failed: $t"
+        echo "$t"
+}
+
+step "baseline: no sessiond table"
+"$EGRESS_TOOL" table-remove 2>/dev/null || true
+echo "[Slice]" >/run/systemd/system/sessiond-tput.slice
+egress_slices+=(sessiond-tput.slice)
+systemctl daemon-reload
+base_s=$(transfer tput)
+base_h=$(transfer host)
+
+step "$OTHERS other sessions loaded first, then session tput allowing 198.51.100.2 tcp:9000"
+"$EGRESS_TOOL" ensure
+{
+        for ((i = 0; i < OTHERS; i++)); do
+                echo "add set inet sessiond s_o$i""_cg { type cgroupsv2; }"
+                echo "add chain inet sessiond s_o$i"
+                echo "add rule inet sessiond s_o$i ip daddr 10.$((i / 250)).$((i % 250)).0/24 accept"
+                echo "add rule inet sessiond s_o$i drop"
+                echo "add rule inet sessiond sessions socket cgroupv2 level 2 @s_o$i""_cg jump s_o$i"
+        done
+} >/tmp/egress-others.nft
+nft -f /tmp/egress-others.nft
+rm -f /tmp/egress-others.nft
+systemctl stop sessiond-tput.slice
+session_up tput -- "198.51.100.2 tcp:9000"
+assert_no_reach tput 198.51.100.2 80
+rules_s=$(transfer tput)
+rules_h=$(transfer host)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "EGRESS-THROUGHPUT: ${MB} MB, session: no rules ${base_s}s, behind $OTHERS sessions ${rules_s}s, throughput ratio $(ratio "$base_s" "$rules_s")"
+echo "EGRESS-THROUGHPUT: ${MB} MB, host (no session): no table ${base_h}s, table loaded ${rules_h}s, throughput ratio $(ratio "$base_h" "$rules_h")"

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Backend availability: binaries found on a search path (made by the test), KVM device checks
+ * against a missing path and a device that is not KVM, and the reason texts. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "backend.h"
+#include "tests.h"
+
+static char dir[] = "/tmp/test-backend-XXXXXX";
+
+static void make_exec(const char *name, mode_t mode) {
+        char *p;
+        FILE *f;
+
+        ASSERT_TRUE(asprintf(&p, "%s/%s", dir, name) > 0);
+        f = fopen(p, "we");
+        ASSERT_TRUE(f);
+        fputs("#!/bin/sh\nexit 0\n", f);
+        ASSERT_TRUE(fclose(f) == 0);
+        ASSERT_TRUE(chmod(p, mode) == 0);
+        free(p);
+}
+
+int main(void) {
+        char *reason = NULL, *path = NULL, *empty = NULL, *sp = NULL;
+        BackendCheckPaths paths;
+        int r;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_TRUE(asprintf(&empty, "%s/empty", dir) > 0);
+        ASSERT_TRUE(mkdir(empty, 0755) == 0);
+        ASSERT_TRUE(asprintf(&sp, "%s:%s", empty, dir) > 0);
+
+        /* not installed */
+        paths = (BackendCheckPaths) { empty, "/nonexistent/kvm" };
+        ASSERT_EQ(backend_available(SESSION_BACKEND_SERVICE, &paths, &reason), 1);
+        ASSERT_TRUE(!reason);
+        ASSERT_EQ(backend_available(SESSION_BACKEND_NSPAWN, &paths, &reason), 0);
+        fprintf(stderr, "nspawn: %s\n", reason);
+        ASSERT_TRUE(strstr(reason, "systemd-nspawn is not installed"));
+        free(reason);
+        reason = NULL;
+
+        /* vmspawn: both the binary and KVM are named */
+        ASSERT_EQ(backend_available(SESSION_BACKEND_VMSPAWN, &paths, &reason), 0);
+        fprintf(stderr, "vmspawn: %s\n", reason);
+        ASSERT_TRUE(strstr(reason, "systemd-vmspawn is not installed"));
+        ASSERT_TRUE(strstr(reason, "/nonexistent/kvm: cannot open it: No such file or directory"));
+        free(reason);
+        reason = NULL;
+
+        /* a file that is not executable does not count; an executable one does */
+        make_exec("systemd-nspawn", 0644);
+        ASSERT_ERROR(backend_find_binary(sp, "systemd-nspawn", &path), ENOENT);
+        make_exec("systemd-nspawn", 0755);
+        ASSERT_OK(backend_find_binary(sp, "systemd-nspawn", &path));
+        ASSERT_TRUE(strstr(path, dir) == path);
+        free(path);
+        paths.search_path = sp;
+        ASSERT_EQ(backend_available(SESSION_BACKEND_NSPAWN, &paths, &reason), 1);
+
+        /* vmspawn installed but the device is not KVM: only KVM is named */
+        make_exec("systemd-vmspawn", 0755);
+        paths.kvm_device = "/dev/null";
+        ASSERT_EQ(backend_available(SESSION_BACKEND_VMSPAWN, &paths, &reason), 0);
+        fprintf(stderr, "vmspawn: %s\n", reason);
+        ASSERT_TRUE(!strstr(reason, "not installed"));
+        ASSERT_TRUE(strstr(reason, "/dev/null: KVM_GET_API_VERSION failed"));
+        free(reason);
+        reason = NULL;
+
+        /* the real /dev/kvm, whatever this machine has: a verdict, and a reason if unusable */
+        r = backend_kvm_usable("/dev/kvm", &reason);
+        ASSERT_OK(r);
+        fprintf(stderr, "/dev/kvm here: %s\n", r ? "usable" : reason);
+        ASSERT_TRUE(r == 1 ? !reason : reason && strstr(reason, "/dev/kvm"));
+        free(reason);
+
+        ASSERT_ERROR(backend_available(_SESSION_BACKEND_MAX, &paths, &reason), EINVAL);
+
+        free(empty);
+        free(sp);
+        printf("ok\n");
+        return 0;
+}

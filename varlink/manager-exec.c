@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Exec, ExecTerminal, Attach and Resize on the Manager: sessiond checks the caller (peer uid,
+ * session state), then relays the call to the session's sessiond-agent unchanged — the same
+ * parameters without "name", the caller's fds passed on — and relays the agent's replies back,
+ * fds included (the terminal socket of ExecTerminal and Attach). With fds, the command gets the
+ * caller's stdin/stdout/stderr and no byte of its output passes through sessiond. A caller that
+ * hangs up drops the agent call, which hangs the command up, as a direct call would.
+ * Exec and ExecTerminal in flight keep an IdleTimeout= session busy; Attach counts as activity. */
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "agent-client.h"
+#include "io.sessiond.Manager.h"
+#include "manager.h"
+#include "session.h"
+
+struct Relay {
+        Manager *manager;
+        char *name;
+        sd_varlink *link;       /* the caller */
+        sd_varlink *agent;
+        bool more;              /* the caller asked for 'more' */
+        bool exec;              /* counts as a running exec for IdleTimeout= */
+        bool done;
+        sd_event_source *defer;
+};
+
+static void relay_free(Relay *r) {
+        Manager *m;
+        ManagedSession *s;
+
+        if (!r)
+                return;
+        m = r->manager;
+        for (size_t i = 0; i < m->n_relays; i++)
+                if (m->relays[i] == r) {
+                        memmove(m->relays + i, m->relays + i + 1, (m->n_relays - i - 1) * sizeof(Relay *));
+                        m->n_relays--;
+                        break;
+                }
+        s = manager_find_session(m, r->name);
+        if (s && r->exec && s->n_execs > 0) {
+                s->n_execs--;
+                managed_session_activity(s);
+        }
+        sd_event_source_disable_unref(r->defer);
+        if (r->agent) {
+                sd_varlink_set_userdata(r->agent, NULL);
+                (void) sd_varlink_bind_reply(r->agent, NULL);
+                sd_varlink_close_unref(r->agent);
+        }
+        sd_varlink_unref(r->link);
+        free(r->name);
+        free(r);
+        m->n_pending_calls--;
+        manager_check_exit(m);
+}
+
+static int on_relay_defer(sd_event_source *source, void *userdata) {
+        relay_free(userdata);
+        return 0;
+}
+
+/* Not from inside the agent link's own callback: later, from the event loop. */
+static void relay_finish(Relay *r) {
+        if (r->done)
+                return;
+        r->done = true;
+        if (sd_event_add_defer(r->manager->event, &r->defer, on_relay_defer, r) < 0)
+                relay_free(r);  /* last resort; sd-varlink holds its own reference while dispatching */
+}
+
+void manager_relays_drop_link(Manager *m, sd_varlink *link) {
+        for (size_t i = 0; i < m->n_relays; i++)
+                if (m->relays[i]->link == link)
+                        relay_finish(m->relays[i]);
+}
+
+void manager_relays_free(Manager *m) {
+        while (m->n_relays > 0)
+                relay_free(m->relays[m->n_relays - 1]);
+        free(m->relays);
+}
+
+static int on_agent_reply(sd_varlink *agent, sd_json_variant *parameters, const char *error_id,
+                          sd_varlink_reply_flags_t flags, void *userdata) {
+        Relay *r = userdata;
+
+        if (!r || r->done)
+                return 0;
+
+        /* fds in the reply (a terminal socket) go to the caller with the same message */
+        for (size_t i = 0;; i++) {
+                int fd = sd_varlink_take_fd(agent, i);
+                if (fd < 0)
+                        break;
+                if (sd_varlink_push_fd(r->link, fd) < 0)
+                        safe_close(fd);
+        }
+
+        if (error_id) {
+                (void) sd_varlink_error(r->link, error_id, parameters);
+                relay_finish(r);
+                return 0;
+        }
+        if (flags & SD_VARLINK_REPLY_CONTINUES) {
+                if (r->more)
+                        (void) sd_varlink_notify(r->link, parameters);
+                return 0;
+        }
+        (void) sd_varlink_reply(r->link, parameters);
+        relay_finish(r);
+        return 0;
+}
+
+static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, Manager *m,
+                 const char *agent_method, bool exec) {
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *forward = NULL;
+        _cleanup_(sd_varlink_unrefp) sd_varlink *agent = NULL;
+        _cleanup_free_ char *path = NULL;
+        sd_json_variant *jname;
+        const char *name;
+        ManagedSession *s;
+        Relay *r, **nr;
+        uid_t uid;
+        int k;
+
+        jname = sd_json_variant_by_key(parameters, "name");
+        if (!jname || !sd_json_variant_is_string(jname) || !session_name_is_valid(sd_json_variant_string(jname)))
+                return sd_varlink_error_invalid_parameter_name(link, "name");
+        name = sd_json_variant_string(jname);
+
+        s = manager_find_session(m, name);
+        if (!s)
+                return sd_varlink_errorbo(link, SESSIOND_ERROR_NO_SUCH_SESSION, SD_JSON_BUILD_PAIR_STRING("name", name));
+        k = sd_varlink_get_peer_uid(link, &uid);
+        if (k < 0)
+                return k;
+        if (uid != 0 && uid != s->record.owner)
+                return sd_varlink_errorbo(link, SESSIOND_ERROR_PERMISSION_DENIED,
+                                          SD_JSON_BUILD_PAIR_STRING("reason", "the session belongs to another user"));
+        if (s->record.state != SESSION_RUNNING)
+                return sd_varlink_errorbo(link, SESSIOND_ERROR_NOT_RUNNING, SD_JSON_BUILD_PAIR_STRING("name", name));
+
+        k = manager_agent_path(name, &path);
+        if (k < 0)
+                return k;
+        k = agent_connect(path, &agent);
+        if (k < 0)
+                return sd_varlink_errorbo(link, SESSIOND_ERROR_AGENT_FAILED,
+                                          SD_JSON_BUILD_PAIR_STRING("name", name),
+                                          SD_JSON_BUILD_PAIR_INTEGER("errorNumber", -k),
+                                          SD_JSON_BUILD_PAIR_STRING("reason", strerror(-k)));
+
+        /* the caller's fds (stdin, stdout, stderr for Exec), in order */
+        for (size_t i = 0; i < 3; i++) {
+                int fd = sd_varlink_take_fd(link, i);
+                if (fd < 0)
+                        break;
+                k = sd_varlink_push_fd(agent, fd);
+                if (k < 0) {
+                        safe_close(fd);
+                        return k;
+                }
+        }
+
+        forward = sd_json_variant_ref(parameters);
+        k = sd_json_variant_filter(&forward, (char *[]) { (char *) "name", NULL });
+        if (k < 0)
+                return k;
+
+        r = calloc(1, sizeof(Relay));
+        if (!r)
+                return -ENOMEM;
+        nr = realloc(m->relays, (m->n_relays + 1) * sizeof(Relay *));
+        if (!nr) {
+                free(r);
+                return -ENOMEM;
+        }
+        m->relays = nr;
+        m->relays[m->n_relays++] = r;
+        m->n_pending_calls++;
+        *r = (Relay) {
+                .manager = m,
+                .name = strdup(name),
+                .link = sd_varlink_ref(link),
+                .agent = TAKE_PTR(agent),
+                .more = flags & SD_VARLINK_METHOD_MORE,
+                .exec = exec,
+        };
+        if (exec)
+                s->n_execs++;
+        managed_session_activity(s);
+        if (!r->name) {
+                relay_free(r);
+                return -ENOMEM;
+        }
+
+        sd_varlink_set_userdata(r->agent, r);
+        k = sd_varlink_bind_reply(r->agent, on_agent_reply);
+        if (k >= 0)
+                k = sd_varlink_attach_event(r->agent, m->event, 0);
+        if (k >= 0)
+                k = r->more ? sd_varlink_observe(r->agent, agent_method, forward)
+                            : sd_varlink_send(r->agent, agent_method, forward);
+        if (k < 0) {
+                relay_free(r);
+                return k;
+        }
+        return 0;
+}
+
+static int vl_method_exec(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Exec", true);
+}
+
+static int vl_method_exec_terminal(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.ExecTerminal", true);
+}
+
+static int vl_method_attach(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Attach", false);
+}
+
+static int vl_method_resize(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Resize", false);
+}
+
+int manager_agent_path(const char *name, char **ret) {
+        if (asprintf(ret, "%s/agents/%s/agent.sock", SESSIOND_RUNTIME_DIR, name) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* For IdleTimeout=: the agent also sees exec and attach activity that did not pass through
+ * sessiond (callers that talk to the agent socket directly). */
+int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, bool *ret_busy) {
+        _cleanup_(sd_varlink_unrefp) sd_varlink *agent = NULL;
+        _cleanup_(agent_info_done) AgentInfo info = {};
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = manager_agent_path(s->record.name, &path);
+        if (r < 0)
+                return r;
+        r = agent_connect(path, &agent);
+        if (r < 0)
+                return r;
+        (void) sd_varlink_set_relative_timeout(agent, 2ULL * 1000000ULL);
+        r = agent_describe(agent, &info);
+        if (r < 0)
+                return r;
+        *ret_last_activity_usec = info.last_activity_usec;
+        *ret_busy = info.running_execs > 0 || info.viewers > 0;
+        return 0;
+}
+
+int manager_exec_setup(Manager *m) {
+        return sd_varlink_server_bind_method_many(
+                        m->server,
+                        "io.sessiond.Manager.Exec", vl_method_exec,
+                        "io.sessiond.Manager.ExecTerminal", vl_method_exec_terminal,
+                        "io.sessiond.Manager.Attach", vl_method_attach,
+                        "io.sessiond.Manager.Resize", vl_method_resize);
+}

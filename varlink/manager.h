@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* sessiond's state: the sessions it tracks, its connections to PID 1 (sd-bus) and to its
+ * clients (sd-varlink), and the timers of the idle logic. The sessions themselves are units
+ * in PID 1; this is a cache of them plus the records under SESSIOND_STATE_DIR. */
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-varlink.h>
+
+#include "macro.h"
+#include "session-render.h"
+#include "state-session.h"
+
+typedef struct Manager Manager;
+typedef struct ManagedSession ManagedSession;
+
+typedef struct Relay Relay;
+
+typedef struct Subscriber {
+        sd_varlink *link;
+        char *name;             /* only this session's events; NULL: all the peer may see */
+} Subscriber;
+
+struct ManagedSession {
+        Manager *manager;
+        SessionRecord record;   /* what is on disk (for sessions we started) */
+        bool has_record;        /* false for units of the generator (from /etc/sessiond, at boot) */
+
+        char *unit;             /* sessiond-NAME.service */
+        char *slice;            /* sessiond-NAME.slice, escaped */
+        char *unit_path;        /* its D-Bus object path */
+        char *job;              /* the start or stop job we wait for, or NULL */
+        sd_bus_slot *match_slot;        /* PropertiesChanged of the unit */
+
+        char *unit_result;      /* last Result seen on the service (success, oom-kill, ...) */
+        char *active_state;     /* last ActiveState seen */
+
+        /* Varlink calls that return when the session reaches a state: Start (running or
+         * ended/failed), Stop (ended/failed). */
+        sd_varlink **waiting_start;
+        size_t n_waiting_start;
+        sd_varlink **waiting_stop;
+        size_t n_waiting_stop;
+
+        /* idle tracking (manager-idle.c) */
+        uint64_t last_activity_usec;    /* CLOCK_MONOTONIC */
+        uint64_t last_check_usec;       /* CLOCK_MONOTONIC */
+        uint64_t last_cpu_usec;         /* cpu.stat usage_usec of the slice at the last check */
+        uint64_t baseline_tasks;        /* fewest tasks seen: the session's resting population */
+        bool cpu_known;
+        unsigned n_execs;               /* Exec/ExecTerminal calls relayed by sessiond, running */
+};
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        sd_varlink_server *server;
+        int sessions_fd;                /* SESSIOND_STATE_DIR/sessions */
+
+        ManagedSession **sessions;
+        size_t n_sessions;
+
+        Subscriber *subscribers;
+        size_t n_subscribers;
+
+        Relay **relays;                 /* Exec/Attach calls relayed to agents */
+        size_t n_relays;
+
+        unsigned n_connections;
+        unsigned n_pending_calls;       /* bus calls in flight */
+        uint64_t exit_idle_usec;        /* exit after this long without work; UINT64_MAX: never */
+        sd_event_source *exit_timer;
+        sd_event_source *idle_timer;
+        uint64_t idle_check_usec;
+};
+
+/* sessiond.c */
+void manager_check_exit(Manager *m);
+
+/* manager-session.c */
+int managed_session_new(Manager *m, const char *name, ManagedSession **ret);
+void managed_session_free(ManagedSession *s);
+ManagedSession *manager_find_session(Manager *m, const char *name);
+ManagedSession *manager_find_session_by_path(Manager *m, const char *path);
+ManagedSession *manager_find_session_by_job(Manager *m, const char *job);
+int managed_session_save(ManagedSession *s);
+void managed_session_set_state(ManagedSession *s, SessionRunState state);
+/* The unit has gone inactive/failed or away: records the end, emits it, cleans up. */
+void managed_session_ended(ManagedSession *s, const char *unit_result);
+/* Start failed (PID 1 refused or the start job failed). */
+void managed_session_failed(ManagedSession *s, const char *reason);
+/* Drops a session from memory, and its record from disk. */
+void managed_session_forget(ManagedSession *s);
+int managed_session_build_json(ManagedSession *s, sd_json_variant **ret);
+bool managed_session_is_active(const ManagedSession *s);
+int manager_add_waiter(sd_varlink ***list, size_t *n, sd_varlink *link);
+void manager_notify_subscribers(Manager *m, ManagedSession *s);
+
+/* manager-units.c */
+int manager_bus_connect(Manager *m);
+int manager_watch_unit(ManagedSession *s);
+/* The renderer's assignments as transient units. On a bad assignment returns -EINVAL etc. and
+ * the offending "Key=value" in ret_bad. */
+int manager_start_transient(ManagedSession *s, const Session *session, const UnitAssignments *slice,
+                            const UnitAssignments *service, char **ret_bad);
+int manager_stop_unit(ManagedSession *s);
+int manager_kill_unit(ManagedSession *s, sd_varlink *link, const char *whom, int signo);
+int manager_describe_unit(ManagedSession *s, sd_varlink *link);
+int manager_cleanup_units(ManagedSession *s, bool failed);
+int manager_recover(Manager *m);
+
+/* manager-varlink.c */
+int manager_varlink_setup(Manager *m);
+int manager_reply_error_errno(sd_varlink *link, int r);
+
+/* manager-exec.c */
+int manager_exec_setup(Manager *m);
+void manager_relays_drop_link(Manager *m, sd_varlink *link);
+void manager_relays_free(Manager *m);
+int manager_agent_path(const char *name, char **ret);
+int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, bool *ret_busy);
+
+/* manager-idle.c */
+int manager_idle_setup(Manager *m);
+void manager_idle_track(Manager *m, ManagedSession *s);
+void managed_session_activity(ManagedSession *s);

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* sessiond-agent --name=NAME [--terminal] [--socket=PATH] -- CMD ARGS...
+ *
+ * The main process of every session. It runs CMD as its child (on a PTY with --terminal), reaps
+ * every zombie (it is a child subreaper, or PID 1 inside nspawn), forwards SIGTERM, SIGINT and
+ * SIGHUP to CMD, and exits with CMD's status once CMD ends (dying the same clean signal death, or
+ * 128+N for a core-dumping one). Meanwhile it serves io.sessiond.Agent on a unix socket,
+ * $RUNTIME_DIRECTORY/agent.sock by default, or on AF_VSOCK (--socket=vsock:PORT) inside a VM, where
+ * fds cannot be passed and callers use the streaming mode. */
+
+#include <errno.h>
+#include <stddef.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <linux/vm_sockets.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "agent.h"
+#include "io.sessiond.Agent.h"
+#include "macro.h"
+
+static bool arg_terminal = false;
+static char *arg_name = NULL;
+static char *arg_socket = NULL;
+static bool log_prefix = false;
+static int log_level = 6;
+bool agent_journal = false;
+
+void agent_log(int level, const char *format, ...) {
+        va_list ap;
+        int saved = errno;
+
+        if (level > log_level)
+                return;
+        if (log_prefix)
+                fprintf(stderr, "<%d>", level);
+        else
+                fputs("sessiond-agent: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        errno = saved;
+}
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
+}
+
+void agent_touch(Agent *a) {
+        a->last_activity_usec = now_usec();
+}
+
+static int on_child(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Agent *a = userdata;
+
+        /* One SIGCHLD may stand for several children: reap all of them, ours and orphans alike. */
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, WNOHANG);
+                if (pid <= 0)
+                        break;
+
+                if (pid == a->main_pid) {
+                        a->main_pid = 0;
+                        a->main_status = status;
+                        continue;
+                }
+
+                Exec *e = agent_find_exec_by_pid(a, pid);
+                if (e)
+                        exec_child_exited(e, status);
+        }
+
+        if (a->main_pid == 0) {
+                int code = WIFEXITED(a->main_status) ? WEXITSTATUS(a->main_status) :
+                           WIFSIGNALED(a->main_status) ? 128 + WTERMSIG(a->main_status) : 255;
+                log_info("Main command of session %s ended, exit status %d.", a->name, code);
+                return sd_event_exit(sd_event_source_get_event(s), code);
+        }
+        return 0;
+}
+
+static int on_forward_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Agent *a = userdata;
+
+        if (a->main_pid > 0 && kill(a->main_pid, (int) si->ssi_signo) < 0)
+                log_warn("Failed to forward signal %u to %d: %m", si->ssi_signo, (int) a->main_pid);
+        return 0;
+}
+
+static int dispatch_signal(const char *name, sd_json_variant *v, sd_json_dispatch_flags_t flags, void *userdata) {
+        int *sig = userdata;
+        int64_t i;
+
+        if (sd_json_variant_is_null(v))
+                return 0;
+        if (!sd_json_variant_is_integer(v))
+                return -EINVAL;
+        i = sd_json_variant_integer(v);
+        if (i < 1 || i >= _NSIG)
+                return -ERANGE;
+        *sig = (int) i;
+        return 0;
+}
+
+typedef struct KillParams {
+        uint64_t id;
+        int sig;
+} KillParams;
+
+static int vl_method_kill(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        Agent *a = userdata;
+        KillParams p = { .id = UINT64_MAX, .sig = SIGTERM };
+        static const sd_json_dispatch_field table[] = {
+                { "id",     _SD_JSON_VARIANT_TYPE_INVALID, sd_json_dispatch_uint64, offsetof(KillParams, id),  0 },
+                { "signal", _SD_JSON_VARIANT_TYPE_INVALID, dispatch_signal,         offsetof(KillParams, sig), 0 },
+                {}
+        };
+        int r;
+
+        r = sd_varlink_dispatch(link, parameters, table, &p);
+        if (r != 0)
+                return r;
+
+        if (p.id != UINT64_MAX) {
+                Exec *e = agent_find_exec(a, p.id);
+                if (!e || e->exited)
+                        return sd_varlink_errorbo(link, "io.sessiond.Agent.NoSuchExec",
+                                                  SD_JSON_BUILD_PAIR_UNSIGNED("id", p.id));
+                /* Every exec'd command leads its own process group (setsid). */
+                if (kill(-e->pid, p.sig) < 0 && kill(e->pid, p.sig) < 0)
+                        return sd_varlink_error_errno(link, -errno);
+        } else {
+                if (a->main_pid <= 0)
+                        return sd_varlink_error(link, "io.sessiond.Agent.NotRunning", NULL);
+                if (kill(-a->main_pid, p.sig) < 0 && kill(a->main_pid, p.sig) < 0)
+                        return sd_varlink_error_errno(link, -errno);
+        }
+        return sd_varlink_reply(link, NULL);
+}
+
+static int vl_method_describe(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        Agent *a = userdata;
+        unsigned running = 0, viewers = a->terminal ? a->terminal->n_viewers : 0;
+        int r;
+
+        r = sd_varlink_dispatch(link, parameters, (const sd_json_dispatch_field[]) { {} }, NULL);
+        if (r != 0)
+                return r;
+
+        for (Exec *e = a->execs; e; e = e->next)
+                if (!e->exited)
+                        running++;
+
+        return sd_varlink_replybo(
+                        link,
+                        SD_JSON_BUILD_PAIR_STRING("name", a->name),
+                        SD_JSON_BUILD_PAIR_CONDITION(a->main_pid > 0, "mainPID", SD_JSON_BUILD_INTEGER(a->main_pid)),
+                        SD_JSON_BUILD_PAIR_BOOLEAN("terminal", !!a->terminal),
+                        SD_JSON_BUILD_PAIR_UNSIGNED("runningExecs", running),
+                        SD_JSON_BUILD_PAIR_UNSIGNED("viewers", viewers),
+                        SD_JSON_BUILD_PAIR_UNSIGNED("lastActivityUSec",
+                                                    running > 0 || viewers > 0 ? now_usec() : a->last_activity_usec));
+}
+
+static int on_connect(sd_varlink_server *s, sd_varlink *link, void *userdata) {
+        int r;
+
+        r = sd_varlink_set_allow_fd_passing_input(link, true);
+        if (r < 0)
+                return r;
+        return sd_varlink_set_allow_fd_passing_output(link, true);
+}
+
+static void on_disconnect(sd_varlink_server *s, sd_varlink *link, void *userdata) {
+        agent_link_disconnected(userdata, link);
+}
+
+static int start_main(Agent *a, char **argv) {
+        _cleanup_close_ int slave = -EBADF;
+        SpawnParams p = {
+                .argv = argv,
+                .fds = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
+                .ctty_fd = -EBADF,
+        };
+        const char *step = NULL;
+        int r;
+
+        if (arg_terminal) {
+                r = terminal_new(a, 24, 80, &a->terminal, &slave);
+                if (r < 0)
+                        return log_err("Failed to allocate a PTY: %s", strerror(-r)), r;
+                p.fds[0] = p.fds[1] = p.fds[2] = p.ctty_fd = slave;
+        }
+
+        r = agent_spawn(&p, &a->main_pid, &step);
+        if (r < 0)
+                return log_err("Failed to start %s (%s): %s", argv[0], step, strerror(-r)), r;
+        return 0;
+}
+
+static void reraise(int sig) {
+        static const int clean[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM };
+        sigset_t s;
+
+        for (size_t i = 0; i < ELEMENTSOF(clean); i++)
+                if (clean[i] == sig) {
+                        fflush(NULL);
+                        (void) signal(sig, SIG_DFL);
+                        sigemptyset(&s);
+                        sigaddset(&s, sig);
+                        (void) sigprocmask(SIG_UNBLOCK, &s, NULL);
+                        (void) raise(sig);
+                }
+}
+
+/* --socket=vsock:PORT: inside a VM, the host reaches the agent over AF_VSOCK (any local CID). */
+static int listen_vsock(sd_varlink_server *server, const char *port_string) {
+        struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY };
+        char *end;
+        unsigned long port;
+        int fd, r;
+
+        errno = 0;
+        port = strtoul(port_string, &end, 10);
+        if (errno != 0 || end == port_string || *end || port == 0 || port >= VMADDR_PORT_ANY)
+                return -EINVAL;
+        sa.svm_port = (unsigned) port;
+
+        fd = socket(AF_VSOCK, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        r = sd_varlink_server_listen_fd(server, fd);
+        if (r < 0)
+                safe_close(fd);
+        return r;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_NAME = 0x100, ARG_TERMINAL, ARG_SOCKET, ARG_VERSION };
+        static const struct option options[] = {
+                { "help",     no_argument,       NULL, 'h'          },
+                { "version",  no_argument,       NULL, ARG_VERSION  },
+                { "name",     required_argument, NULL, ARG_NAME     },
+                { "terminal", no_argument,       NULL, ARG_TERMINAL },
+                { "socket",   required_argument, NULL, ARG_SOCKET   },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("%s --name=NAME [--terminal] [--socket=PATH] -- CMD [ARGS...]\n\n"
+                               "Run CMD as the main command of session NAME and serve io.sessiond.Agent.\n\n"
+                               "  --name=NAME    session name (for the journal and Describe)\n"
+                               "  --terminal     run CMD on a PTY that Attach joins\n"
+                               "  --socket=PATH  listen here (default: $RUNTIME_DIRECTORY/agent.sock);\n"
+                               "                 vsock:PORT listens on AF_VSOCK (inside a VM)\n",
+                               program_invocation_short_name);
+                        return 0;
+                case ARG_VERSION:
+                        puts(PACKAGE_VERSION);
+                        return 0;
+                case ARG_NAME:
+                        arg_name = optarg;
+                        break;
+                case ARG_TERMINAL:
+                        arg_terminal = true;
+                        break;
+                case ARG_SOCKET:
+                        arg_socket = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+
+        if (isempty(arg_name))
+                return log_err("--name= is required."), -EINVAL;
+        if (optind >= argc)
+                return log_err("No command given (after --)."), -EINVAL;
+        return 1;
+}
+
+static int socket_path(char **ret) {
+        const char *rd;
+        char *p;
+
+        if (arg_socket) {
+                p = strdup(arg_socket);
+        } else {
+                rd = getenv("RUNTIME_DIRECTORY");
+                if (isempty(rd))
+                        return log_err("--socket= not given and $RUNTIME_DIRECTORY not set."), -EINVAL;
+                /* Several RuntimeDirectory= entries arrive colon-separated: the first is ours. */
+                size_t n = strcspn(rd, ":");
+                if (asprintf(&p, "%.*s/agent.sock", (int) n, rd) < 0)
+                        p = NULL;
+        }
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(sd_varlink_server_unrefp) sd_varlink_server *server = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_free_ char *path = NULL;
+        Agent a = { .next_id = 1 };
+        sigset_t mask;
+        int r, code;
+
+        log_prefix = !!getenv("JOURNAL_STREAM");
+        if (getenv("SESSIOND_AGENT_DEBUG"))
+                log_level = 7;
+        /* Exec records go to the journal natively where there is one, else to stderr. */
+        agent_journal = access("/run/systemd/journal/socket", F_OK) == 0;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        a.name = arg_name;
+        a.last_activity_usec = now_usec();
+
+        r = socket_path(&path);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        /* Orphans of the session are re-parented to us, not to PID 1 of the host. */
+        if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                log_warn("Failed to become a child subreaper, ignoring: %m");
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_err("sigprocmask: %m"), EXIT_FAILURE;
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_new(&event);
+        if (r < 0)
+                return log_err("sd_event_new: %s", strerror(-r)), EXIT_FAILURE;
+        a.event = event;
+
+        r = sd_event_add_signal(event, NULL, SIGCHLD, on_child, &a);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGTERM, on_forward_signal, &a);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, on_forward_signal, &a);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGHUP, on_forward_signal, &a);
+        if (r < 0)
+                return log_err("Failed to watch signals: %s", strerror(-r)), EXIT_FAILURE;
+
+        r = sd_varlink_server_new(&server, SD_VARLINK_SERVER_INHERIT_USERDATA);
+        if (r < 0)
+                return log_err("sd_varlink_server_new: %s", strerror(-r)), EXIT_FAILURE;
+        a.server = server;
+        sd_varlink_server_set_userdata(server, &a);
+        (void) sd_varlink_server_set_description(server, "sessiond-agent");
+        (void) sd_varlink_server_set_info(server, "sessiond", "sessiond-agent", PACKAGE_VERSION, NULL);
+        (void) sd_varlink_server_set_connections_max(server, AGENT_CONNECTIONS_MAX);
+        (void) sd_varlink_server_set_connections_per_uid_max(server, AGENT_CONNECTIONS_MAX);
+
+        r = sd_varlink_server_add_interface(server, &vl_interface_io_sessiond_Agent);
+        if (r >= 0)
+                r = sd_varlink_server_bind_method_many(
+                                server,
+                                "io.sessiond.Agent.Exec",         vl_method_exec,
+                                "io.sessiond.Agent.ExecTerminal", vl_method_exec_terminal,
+                                "io.sessiond.Agent.Kill",         vl_method_kill,
+                                "io.sessiond.Agent.Attach",       vl_method_attach,
+                                "io.sessiond.Agent.Resize",       vl_method_resize,
+                                "io.sessiond.Agent.Describe",     vl_method_describe);
+        if (r >= 0)
+                r = sd_varlink_server_bind_connect(server, on_connect);
+        if (r >= 0)
+                r = sd_varlink_server_bind_disconnect(server, on_disconnect);
+        if (r < 0)
+                return log_err("Failed to set up the varlink server: %s", strerror(-r)), EXIT_FAILURE;
+
+        if (strncmp(path, "vsock:", 6) == 0)
+                r = listen_vsock(server, path + 6);
+        else
+                r = sd_varlink_server_listen_address(server, path, 0600);
+        if (r < 0)
+                return log_err("Failed to listen on %s: %s", path, strerror(-r)), EXIT_FAILURE;
+
+        r = sd_varlink_server_attach_event(server, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_err("Failed to attach the varlink server: %s", strerror(-r)), EXIT_FAILURE;
+
+        /* Unset $NOTIFY_SOCKET before any child is forked: commands must not speak for the unit. */
+        (void) sd_notify(/* unset_environment= */ true, "READY=1\nSTATUS=Serving io.sessiond.Agent");
+
+        r = start_main(&a, argv + optind);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        r = sd_event_loop(event);
+        code = r < 0 ? 255 : r;
+        if (r < 0)
+                log_err("Event loop failed: %s", strerror(-r));
+
+        /* The session ends with its main command: what it started does not outlive it. */
+        while (a.execs) {
+                if (!a.execs->exited)
+                        (void) kill(-a.execs->pid, SIGKILL);
+                exec_free(a.execs);
+        }
+        a.terminal = terminal_free(a.terminal);
+        (void) sd_varlink_server_shutdown(server);
+        if (strncmp(path, "vsock:", 6) != 0)
+                (void) unlink(path);
+
+        /* Die the main command's death where that is clean, so systemd judges the unit as it would
+         * judge the command itself (SIGTERM on stop is success); a shell sees 128+N either way.
+         * Core-dumping signals become 128+N: a core of the agent would only mislead. */
+        if (r >= 0 && a.main_pid == 0 && WIFSIGNALED(a.main_status))
+                reraise(WTERMSIG(a.main_status));
+        return code;
+}
