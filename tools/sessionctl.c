@@ -9,6 +9,7 @@
 
 #include "io.sessiond.Manager.h"
 #include "sessionctl-attach.h"
+#include "sessionctl-check.h"
 #include "sessionctl-exec.h"
 #include "sessionctl-verify.h"
 #include "sessionctl.h"
@@ -173,7 +174,8 @@ static void help(void) {
                "  logs NAME [-f] [-n N]      Show the journal of a session\n"
                "  verify FILE|NAME...        Check session files (no daemon needed)\n"
                "  exec [-t] NAME [--] CMD... Run a command in a session (exit status: the command's)\n"
-               "  attach [--read-only] NAME  Join a session's terminal (Ctrl-] detaches)\n\n"
+               "  attach [--read-only] NAME  Join a session's terminal (Ctrl-] detaches)\n"
+               "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n\n"
                "Options:\n"
                "  -h --help                  Show this help\n"
                "     --version               Show the version\n"
@@ -202,6 +204,7 @@ static const Verb verbs[] = {
         { "verify", verb_verify },
         { "exec",   verb_exec },
         { "attach", verb_attach },
+        { "check",  verb_check },
 };
 
 

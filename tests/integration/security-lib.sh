@@ -9,14 +9,17 @@ CHECK=/usr/libexec/sessiond-check
 DENY_ADDR=198.51.100.7:8080
 
 # Things of the "host" and of another session the battery must not see or reach. Made like a
-# real installation makes them (state directories are root's, 0700).
+# real installation makes them.
 security_setup_host() {
         mkdir -p /home/sessiond-test-user
         echo secret >/home/sessiond-test-user/secret
-        install -d -m 0700 /var/lib/sessiond /var/lib/sessiond/other-session
+        # Existing directories keep the modes sessiond's units gave them (a session's agent must
+        # be able to reach its own runtime directory under /run/sessiond/agents).
+        [[ -d /var/lib/sessiond ]] || install -d -m 0700 /var/lib/sessiond
+        install -d -m 0700 /var/lib/sessiond/other-session
         echo spec >/var/lib/sessiond/other-session/spec
-        install -d -m 0755 /run/sessiond
-        install -d -m 0700 /run/sessiond/agents /run/sessiond/agents/other-session
+        [[ -d /run/sessiond/agents ]] || install -d -m 0755 /run/sessiond /run/sessiond/agents
+        install -d -m 0700 /run/sessiond/agents/other-session
         echo host >/tmp/sessiond-host-marker
         echo host >/dev/shm/sessiond-host-marker
         # A denied network: an address of the host on a dummy link. Reaching it (even a refused

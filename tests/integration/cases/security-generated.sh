@@ -6,7 +6,7 @@
 . "$SESSIOND_TEST_DIR/security-lib.sh"
 
 out=/run/sessiond-test-security
-profiles=(restrictive moderate permissive)
+profiles=(restrictive moderate permissive restrictive-egress)
 trap 'security_cleanup_host; rm -rf /etc/sessiond/sec-*.session /run/systemd/system/sessiond-sec-*.service.d "$out";
       systemctl daemon-reload; cleanup' EXIT
 security_setup_host
@@ -17,26 +17,29 @@ for p in "${profiles[@]}"; do
 [Session]
 Description=isolation battery, profile $p
 Exec=$CHECK
-Profile=$p
+Profile=${p%-egress}
 MaxRuntime=10min
 
 [Resources]
 MemoryMax=64M
 TasksMax=16
 EOT
+        # With egress the session shares the host's network: the denied address must still be
+        # unreachable, through the slice's IPAddressDeny=any (the allow list names another net).
+        [[ $p == *-egress ]] && printf '\n[Egress]\nAllow=192.0.2.0/24\n' >>/etc/sessiond/sec-$p.session
         # Run the battery as the session's command, without the agent in between (the agent is
         # not what is tested here), and keep its report in a file PID 1 opens for it. The memory
-        # probe is left out: under the default OOMPolicy=stop an OOM kill ends the whole session.
+        # probe needs OOMPolicy=continue: under the default (stop) its OOM kill ends the session.
         mkdir -p /run/systemd/system/sessiond-sec-$p.service.d
         args=("${CHECK_ARGS[@]}")
-        args=("${args[@]/--memory-probe/}")
         args=("${args[@]/--tasks-max=32/--tasks-max=16}")
         cat >/run/systemd/system/sessiond-sec-$p.service.d/50-battery.conf <<EOT
 [Service]
 ExecStart=
-ExecStart=$CHECK --profile=$p ${args[*]}
+ExecStart=$CHECK --profile=${p%-egress} ${args[*]}
 StandardOutput=truncate:$out/$p.txt
 StandardError=inherit
+OOMPolicy=continue
 EOT
 done
 systemctl daemon-reload
@@ -46,6 +49,11 @@ for p in "${profiles[@]}"; do
         unit=sessiond-sec-$p.service
         step "battery in $unit"
         systemctl cat "$unit" | grep -E '^(DynamicUser|ProtectSystem|SystemCallFilter|PrivateNetwork|Slice)=' || fail "$unit was not generated"
+        if [[ $p == *-egress ]]; then
+                systemctl cat "$unit" | grep -q '^PrivateNetwork=yes' && fail "$unit has no host network, egress untested"
+                slice=$(systemctl show -P Slice "$unit")
+                echo "$slice: IPAddressDeny=$(systemctl show -P IPAddressDeny "$slice") IPAddressAllow=$(systemctl show -P IPAddressAllow "$slice")"
+        fi
         cleanup_units+=("$unit")
         systemctl start "$unit"
         wait_until 300 bash -c "! systemctl is-active -q $unit"
@@ -53,6 +61,9 @@ for p in "${profiles[@]}"; do
         status=$(systemctl show -P ExecMainStatus "$unit")
         grep -q '^score: ' "$out/$p.txt" || fail "$unit: no score line"
         echo "SECURITY-SCORE: $p $(grep '^score: ' "$out/$p.txt")"
+        [[ $p != *-egress ]] || grep -Eq '^PASS  egress-deny .*(Operation not permitted|timed out)' "$out/$p.txt" ||
+                failed+=("$p: the denied address was not dropped or refused by the IP filter")
+        grep -q '^PASS  memory-limit .*killed (OOM)' "$out/$p.txt" || failed+=("$p: the memory probe saw no OOM kill")
         if [[ $status != 0 ]]; then
                 failed+=("$p: $(grep '^FAIL' "$out/$p.txt" | awk '{print $2}' | tr '\n' ' ')")
         fi
