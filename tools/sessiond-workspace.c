@@ -161,11 +161,21 @@ static const char *workspace_mode_str(WorkspaceMode m) {
  * we run there already. */
 static int enter_host_mount_namespace(void) {
         _cleanup_close_ int fd = -EBADF;
-        struct stat self, init;
+        struct stat self, init, root, init_root;
 
-        if (stat("/proc/self/ns/mnt", &self) < 0 || stat("/proc/1/ns/mnt", &init) < 0)
+        if (stat("/proc/self/ns/mnt", &self) < 0)
                 return negative_errno();
+        if (stat("/proc/1/ns/mnt", &init) < 0)
+                return errno == EACCES || errno == EPERM ? 0 : negative_errno(); /* a PID 1 of another user namespace */
         if (self.st_dev == init.st_dev && self.st_ino == init.st_ino)
+                return 0;
+        /* Never escape a chroot (a build root, a container without its own PID 1): only join
+         * when PID 1 sees the same root directory as we do. */
+        if (stat("/", &root) < 0)
+                return negative_errno();
+        if (stat("/proc/1/root/", &init_root) < 0)
+                return 0;       /* PID 1's root is not ours to see: not our system's PID 1 */
+        if (root.st_dev != init_root.st_dev || root.st_ino != init_root.st_ino)
                 return 0;
         fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
         if (fd < 0)

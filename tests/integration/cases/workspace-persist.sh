@@ -16,7 +16,7 @@ echo "from the host" >"$src/host.txt"
 before=$(cd "$src" && find . -printf '%p %m %s\n' | sort && sha256sum host.txt)
 
 run_session() {  # unit properties..., -- command
-        systemd-run --wait --unit=sessiond-$name -p DynamicUser=yes \
+        systemd-run --wait --collect --unit=sessiond-$name -p DynamicUser=yes \
                 -p "ExecStartPre=+$helper setup $name --mode=overlay --path=$src" \
                 -p "ExecStopPost=+$helper teardown $name --persist" \
                 -p "BindPaths=-$merged:/workspace" "$@" 2>&1
@@ -61,7 +61,7 @@ grep -q again "$state/saved/out/small-1" || fail "change to a restored file not 
 
 step "persist and snapshot a live session"
 $helper restore $name
-systemd-run -q --unit=sessiond-$name -p DynamicUser=yes \
+systemd-run -q --collect --unit=sessiond-$name -p DynamicUser=yes \
         -p "ExecStartPre=+$helper setup $name --mode=overlay --path=$src" \
         -p "ExecStopPost=+$helper teardown $name" \
         -p "BindPaths=-$merged:/workspace" \
