@@ -27,19 +27,25 @@
  * - setup (overlay): lowerdir is the host directory, which is never written (overlayfs writes
  *   only to upperdir); live/ is created fresh, unless `restore` staged it (marker file), in which
  *   case the staged upper is used. The root of upper is chowned to the session's uid so that a
- *   DynamicUser= session can write to /workspace; the uid is only known when the unit runs, so
- *   ExecStartPre=+ passes it (sessiond-workspace resolves $USER, which systemd sets to the
- *   dynamic user's name also for '+' commands). Files that come from the host directory keep
- *   their owners: a dynamic user can create files anywhere it may write in the merged view, and
- *   change host files only where their mode lets it (an idmapped lower layer would lift that;
- *   not done yet).
+ *   DynamicUser= session can write to /workspace. That uid exists only once the unit runs:
+ *   verified in the VM (systemd 257), a '+' ExecStartPre= of a DynamicUser= unit gets
+ *   USER=/LOGNAME= of the dynamic user, which sessiond-workspace resolves through NSS or, without
+ *   nss-systemd, systemd's io.systemd.DynamicUser userdb Varlink service. Also verified there: a
+ *   '+' command still runs in a mount namespace of its own when the unit has BindPaths= (it
+ *   fails at step NAMESPACE if a BindPaths= source is missing), so the helper joins PID 1's
+ *   mount namespace before mounting, and the unit must say BindPaths=-SOURCE:TARGET ('-': the
+ *   source does not exist yet when the '+' command's namespace is made). Files that come from
+ *   the host directory keep their owners: a dynamic user can create files where the merged
+ *   view lets it, and change host files only where their mode lets it (an idmapped lower layer
+ *   would lift that; not done).
  * - setup (tmpfs): a tmpfs with size= and uid=/gid= of the session at merged.
  * - bind, bind-ro: nothing to mount; the unit uses BindPaths=/BindReadOnlyPaths= directly.
  * - teardown: unmount (lazily if busy), then with persist: the live upper is no longer in use,
  *   so it is moved (not copied) into a temporary directory and exchanged with saved/: O(1) in
  *   the size of the workspace. Without persist live/ is deleted. saved/ and snapshots are kept.
  * - persist (live session): copy live/upper (reflink, else copy_file_range) to a temporary
- *   directory and exchange it with saved/. Overlay whiteouts (0:0 character devices) and
+ *   directory and exchange it with saved/ (sessiond-workspace freezes the unit's cgroup around
+ *   the copy, so the copy is one point in time). Overlay whiteouts (0:0 character devices) and
  *   trusted.overlay.* xattrs are copied as they are, so the copy is again a valid upper layer.
  * - restore: copy saved/ to live/upper and leave the marker; the next setup uses it. The saved
  *   state itself stays, so a session that is then discarded does not lose it.

@@ -6,6 +6,9 @@
  * lib/backend.c: parses arguments, logs, maps errors to exit codes. */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -151,6 +154,37 @@ static const char *workspace_mode_str(WorkspaceMode m) {
         return m >= 0 && m < _WORKSPACE_MODE_MAX ? table[m] : "invalid";
 }
 
+/* systemd 257 runs ExecStartPre=+/ExecStopPost=+ commands of a unit with BindPaths= in a mount
+ * namespace of their own too (full privileges, but namespaced; seen in the VM: a missing
+ * BindPaths= source fails the '+' command at step NAMESPACE). Mounts made there would not reach
+ * the host, nor the session started afterwards: join PID 1's mount namespace first. A no-op when
+ * we run there already. */
+static int enter_host_mount_namespace(void) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat self, init, root, init_root;
+
+        if (stat("/proc/self/ns/mnt", &self) < 0)
+                return negative_errno();
+        if (stat("/proc/1/ns/mnt", &init) < 0)
+                return errno == EACCES || errno == EPERM ? 0 : negative_errno(); /* a PID 1 of another user namespace */
+        if (self.st_dev == init.st_dev && self.st_ino == init.st_ino)
+                return 0;
+        /* Never escape a chroot (a build root, a container without its own PID 1): only join
+         * when PID 1 sees the same root directory as we do. */
+        if (stat("/", &root) < 0)
+                return negative_errno();
+        if (stat("/proc/1/root/", &init_root) < 0)
+                return 0;       /* PID 1's root is not ours to see: not our system's PID 1 */
+        if (root.st_dev != init_root.st_dev || root.st_ino != init_root.st_ino)
+                return 0;
+        fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (setns(fd, CLONE_NEWNS) < 0)
+                return negative_errno();
+        return 1;
+}
+
 static int verb_setup(const char *name) {
         WorkspaceSetup s = {
                 .mode = arg_mode,
@@ -206,10 +240,53 @@ static int verb_teardown(const char *name) {
         return 0;
 }
 
+/* A copy of a running session's layer is consistent only if nothing writes meanwhile: freeze
+ * the session's unit (cgroup freezer, through PID 1) around the copy, as far as there is one. */
+static int freeze_unit(const char *name, bool freeze, sd_bus **bus) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *unit = NULL;
+        int r;
+
+        if (asprintf(&unit, "sessiond-%s.service", name) < 0)
+                return -ENOMEM;
+        if (!*bus) {
+                r = sd_bus_open_system(bus);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_call_method(*bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", freeze ? "FreezeUnit" : "ThawUnit",
+                               &error, NULL, "s", unit);
+        if (r < 0) {
+                if (!sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit") &&
+                    !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.UnitInactive"))
+                        fprintf(stderr, "sessiond-workspace: cannot %s %s: %s\n", freeze ? "freeze" : "thaw",
+                                unit, error.message ?: strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static int with_frozen(const char *name, int (*op)(const WorkspacePaths *, const char *, const char *),
+                       const char *arg) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r, frozen;
+
+        frozen = workspace_is_mounted(&arg_paths, name) > 0 && freeze_unit(name, true, &bus) > 0;
+        r = op(&arg_paths, name, arg);
+        if (frozen)
+                (void) freeze_unit(name, false, &bus);
+        return r;
+}
+
+static int persist_op(const WorkspacePaths *p, const char *name, const char *unused) {
+        return workspace_persist(p, name);
+}
+
 static int verb_persist(const char *name) {
         int r;
 
-        r = workspace_persist(&arg_paths, name);
+        r = with_frozen(name, persist_op, NULL);
         if (r == -ESRCH)
                 return log_error_errno(r, "'%s' has no live workspace to persist", name);
         if (r < 0)
@@ -259,7 +336,7 @@ static int verb_snapshot(const char *verb, const char *name, const char *snap) {
         if (!snap)
                 return log_error_errno(-EINVAL, "%s needs NAME and SNAPSHOT", verb);
         if (streq(verb, "snapshot-save"))
-                r = workspace_snapshot_save(&arg_paths, name, snap);
+                r = with_frozen(name, workspace_snapshot_save, snap);
         else if (streq(verb, "snapshot-restore"))
                 r = workspace_snapshot_restore(&arg_paths, name, snap);
         else
@@ -486,7 +563,11 @@ int main(int argc, char *argv[]) {
         name = argv[optind + 1];
 
         if (streq(verb, "cleanup-stale")) {
-                r = verb_cleanup_stale();
+                r = enter_host_mount_namespace();
+                if (r >= 0)
+                        r = verb_cleanup_stale();
+                else
+                        log_error_errno(r, "cannot join the host's mount namespace");
                 goto finish;
         }
         if (!name) {
@@ -495,6 +576,12 @@ int main(int argc, char *argv[]) {
         }
         if (streq(verb, "backend-check")) {
                 r = verb_backend_check(name);
+                goto finish;
+        }
+
+        r = enter_host_mount_namespace();
+        if (r < 0) {
+                log_error_errno(r, "cannot join the host's mount namespace");
                 goto finish;
         }
 

@@ -29,15 +29,16 @@ before=$(host_digest "$src")
 step "what a '+' ExecStartPre sees of a DynamicUser= unit (information)"
 cleanup_units+=(wsov-probe.service)
 systemd-run --wait -q --unit=wsov-probe -p DynamicUser=yes \
-        -p ExecStartPre='+/bin/sh -c "env > /run/wsov-probe.env; echo u=%u >> /run/wsov-probe.env"' /bin/true
-grep -E '^(USER|LOGNAME|u)=' /run/wsov-probe.env || true
+        -p BindPaths=/srv:/wsov-probe-bind \
+        -p ExecStartPre='+/bin/sh -c "env > /run/wsov-probe.env; echo ns=$$(readlink /proc/self/ns/mnt) init=$$(readlink /proc/1/ns/mnt) >> /run/wsov-probe.env"' /bin/true
+grep -E '^(USER|LOGNAME|ns)=' /run/wsov-probe.env || true
 
 step "a session writes into its overlay workspace"
 cleanup_units+=(sessiond-$name.service)
 out=$(systemd-run --wait --unit=sessiond-$name -p DynamicUser=yes \
         -p "ExecStartPre=+$helper setup $name --mode=overlay --path=$src" \
         -p "ExecStopPost=+$helper teardown $name" \
-        -p "BindPaths=$merged:/workspace" \
+        -p "BindPaths=-$merged:/workspace" \
         /bin/sh -euc '
                 cd /workspace
                 test "$(cat a.txt)" = "host a"
@@ -63,7 +64,9 @@ findmnt "$merged" && fail "$merged is still mounted"
 [[ ! -e /var/lib/sessiond/workspaces/$name/saved ]] || fail "a discarded session saved something"
 
 step "the helper refuses what it cannot do"
-$helper setup $name --mode=overlay --path=/nonexistent 2>&1 | grep -q "No such file" || fail "missing host dir not reported"
+out=$($helper setup $name --mode=overlay --path=/nonexistent 2>&1) && fail "setup over a missing directory succeeded"
+echo "$out"
+assert_match "$out" "/nonexistent.*No such file or directory" "error"
 findmnt "$merged" && fail "failed setup left a mount"
 rm -rf "$src" /run/wsov-probe.env
 echo ok

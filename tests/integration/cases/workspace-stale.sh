@@ -16,7 +16,7 @@ cleanup_units+=(sessiond-wslive.service)
 systemd-run -q --unit=sessiond-wslive -p DynamicUser=yes \
         -p "ExecStartPre=+$helper setup wslive --mode=tmpfs" \
         -p "ExecStopPost=+$helper teardown wslive" \
-        -p "BindPaths=$ws/wslive/merged:/workspace" \
+        -p "BindPaths=-$ws/wslive/merged:/workspace" \
         /bin/sh -c 'touch /workspace/mine; exec sleep infinity'
 wait_until 60 test -e "$ws/wslive/merged/mine"
 [[ $(stat -c %U "$ws/wslive/merged") != root ]] || fail "tmpfs of a DynamicUser session owned by root"
