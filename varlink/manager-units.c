@@ -14,6 +14,7 @@
 #include "session-render-bus.h"
 #include "session-render.h"
 #include "session.h"
+#include "strv.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
@@ -204,6 +205,26 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
         return 0;
 }
 
+/* PID 1 announces UnitRemoved also for units that a daemon-reload unloads and loads again: only a
+ * unit that PID 1 no longer has running ends a session. */
+static bool unit_still_running(Manager *m, const char *unit) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *state = NULL;
+        const char *path;
+
+        if (sd_bus_call_method(m->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", &error, &reply,
+                               "s", unit) < 0)
+                return false;
+        if (sd_bus_message_read(reply, "o", &path) < 0)
+                return false;
+        if (sd_bus_get_property_string(m->bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Unit", "ActiveState",
+                                       &error, &state) < 0)
+                return false;
+        return strv_contains((char **) (const char *const[]) { "active", "activating", "deactivating",
+                                                               "reloading", "refreshing", NULL }, state);
+}
+
 static int on_unit_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
         Manager *m = userdata;
         const char *unit, *path;
@@ -217,6 +238,8 @@ static int on_unit_removed(sd_bus_message *msg, void *userdata, sd_bus_error *re
         /* Unloaded without us seeing it stop: e.g. sessiond was busy. The result is the last
          * one seen. A start job still pending means the unit was never loaded yet. */
         if (s->record.state == SESSION_STARTING && s->job)
+                return 0;
+        if (unit_still_running(m, s->unit))
                 return 0;
         managed_session_ended(s, s->unit_result ?: "success");
         return 0;

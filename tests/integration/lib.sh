@@ -11,14 +11,17 @@ step() { echo "--- $*"; }
 assert_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: got '$1', expected '$2'"; }
 assert_match() { [[ $1 =~ $2 ]] || fail "${3:-value}: '$1' does not match /$2/"; }
 
-# Poll a command until it succeeds, at most $1 seconds (TCG is slow: be generous).
+# Poll a command until it succeeds, at most $1 seconds of wall time (TCG is slow: be generous;
+# the deadline counts the command's own run time too).
 wait_until() {
-        local timeout=$1 i
+        local timeout=$1 deadline
         shift
-        for ((i = 0; i < timeout * 5; i++)); do
+        deadline=$((SECONDS + timeout))
+        while ((SECONDS < deadline)); do
                 if "$@" >/dev/null 2>&1; then return 0; fi
                 sleep 0.2
         done
+        "$@" >/dev/null 2>&1 && return 0
         fail "timed out after ${timeout}s waiting for: $*"
 }
 

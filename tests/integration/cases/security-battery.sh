@@ -10,7 +10,7 @@ out=$(mktemp -d)
 
 step "battery inside a restrictive transient unit"
 rc=0
-systemd-run --wait --pipe -q --unit=security-battery-hardened "${RESTRICTIVE_PROPS[@]}" \
+systemd-run --wait --pipe -q --collect --unit=security-battery-hardened "${RESTRICTIVE_PROPS[@]}" \
         "$CHECK" --profile=restrictive "${CHECK_ARGS[@]}" >"$out/hardened.txt" 2>&1 || rc=$?
 cat "$out/hardened.txt"
 grep -q '^score: ' "$out/hardened.txt" || fail "no score line in the battery's report"
@@ -28,7 +28,7 @@ grep -q '^PASS  tasks-limit .*EAGAIN' "$out/hardened.txt" || fail "tasks probe d
 
 step "the same battery in a plain unit (root, no sandbox) must fail"
 rc=0
-systemd-run --wait --pipe -q --unit=security-battery-plain \
+systemd-run --wait --pipe -q --collect --unit=security-battery-plain \
         "$CHECK" --profile=restrictive --json=short "${CHECK_ARGS[@]}" >"$out/plain.json" 2>"$out/plain.err" || rc=$?
 jq -r '.checks[] | "\(.verdict)  \(.name)  \(.detail)"' "$out/plain.json"
 assert_eq "$rc" 1 "battery exit status in a plain unit"
@@ -42,7 +42,7 @@ done
 
 step "a permissive expectation turns the same exposures into warnings where allowed"
 rc=0
-systemd-run --wait --pipe -q --unit=security-battery-plain-permissive \
+systemd-run --wait --pipe -q --collect --unit=security-battery-plain-permissive \
         "$CHECK" --profile=permissive --json=short --only=user-namespace,read-home,non-root \
         >"$out/permissive.json" 2>&1 || rc=$?
 assert_eq "$(verdict_of "$out/permissive.json" user-namespace)" WARN "user-namespace under permissive"
