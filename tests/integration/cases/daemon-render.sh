@@ -37,8 +37,8 @@ systemctl cat sessiond-drender.service
 
 sessionctl start --text="$(cat /etc/sessiond/drender.session)" drender2
 
-service_props=ExecStart,Environment,WorkingDirectory,DynamicUser,User,Type,KillMode,RuntimeMaxUSec,RuntimeDirectory,RuntimeDirectoryMode,LogExtraFields,NoNewPrivileges,CapabilityBoundingSet,AmbientCapabilities,ProtectSystem,ProtectHome,PrivateTmp,PrivateDevices,DevicePolicy,PrivateIPC,PrivateUsers,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectControlGroups,ProtectClock,ProtectHostname,ProtectProc,ProcSubset,RestrictNamespaces,RestrictRealtime,RestrictSUIDSGID,LockPersonality,MemoryDenyWriteExecute,RemoveIPC,KeyringMode,UMask,RestrictAddressFamilies,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,PrivateNetwork,LoadCredential,BindPaths,Nice,Description
-slice_props=MemoryMax,MemoryHigh,MemorySwapMax,CPUQuotaPerSecUSec,CPUWeight,IOWeight,TasksMax,IPAddressDeny,IPAddressAllow
+service_props=ExecStart,ExecStartPreEx,ExecStopPostEx,Requires,Environment,WorkingDirectory,DynamicUser,User,Type,KillMode,RuntimeMaxUSec,RuntimeDirectory,RuntimeDirectoryMode,LogExtraFields,NoNewPrivileges,CapabilityBoundingSet,AmbientCapabilities,ProtectSystem,ProtectHome,PrivateTmp,PrivateDevices,DevicePolicy,PrivateIPC,PrivateUsers,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectControlGroups,ProtectClock,ProtectHostname,ProtectProc,ProcSubset,RestrictNamespaces,RestrictRealtime,RestrictSUIDSGID,LockPersonality,MemoryDenyWriteExecute,RemoveIPC,KeyringMode,UMask,RestrictAddressFamilies,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,PrivateNetwork,LoadCredential,BindPaths,Nice,Description
+slice_props=MemoryMax,MemoryHigh,MemorySwapMax,CPUQuotaPerSecUSec,CPUWeight,IOWeight,TasksMax,IPAddressDeny,IPAddressAllow,NFTSet
 
 show() {  # unit props
         systemctl show -p "$2" "$1" | sed -e 's/drender2/drender/g' -e 's/ ; start_time=.*//' | sort
