@@ -900,8 +900,9 @@ static int append_ip_word(sd_bus_message *m, const char *w) {
 }
 
 static int append_nft_set(sd_bus_message *m, const char *w) {
-        /* systemd's enums: NFTSetSource cgroup=0 user=1 group=2; NFPROTO inet=1 ipv4=2 ipv6=10 */
-        static const char *const sources[] = { "cgroup", "user", "group" };
+        /* systemd's enums: NFTSetSource address=0 prefix=1 ifindex=2 cgroup=3 user=4 group=5
+         * (the first three are for networkd); NFPROTO inet=1 ipv4=2 ipv6=10 */
+        static const char *const sources[] = { [3] = "cgroup", [4] = "user", [5] = "group" };
         static const struct {
                 const char *name;
                 int proto;
@@ -929,7 +930,7 @@ static int append_nft_set(sd_bus_message *m, const char *w) {
         if (isempty(table) || isempty(set) || strchr(set, ':'))
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(sources); i++)
-                if (streq(src, sources[i]))
+                if (streq_ptr(src, sources[i]))
                         source = (int) i;
         for (size_t i = 0; i < ELEMENTSOF(families); i++)
                 if (streq(fam, families[i].name))

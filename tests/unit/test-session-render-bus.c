@@ -177,6 +177,11 @@ static void test_values(void) {
         ASSERT_OK(unit_assignment_normalize(bus, "ExecStart", "-/bin/echo 'a b' c\\ d", true, &line));
         ASSERT_STREQ(line, "ExecStart=-/bin/echo \"/bin/echo\" \"a b\" \"c d\"");
         free(line);
+        /* NFTSet=: systemd's NFTSetSource numbers cgroup 3, user 4 (0-2 are networkd's) */
+        ASSERT_OK(unit_assignment_normalize(bus, "NFTSet", "cgroup:inet:sessiond:s_x_cg user:ip6:t:u", true, &line));
+        ASSERT_STREQ(line, "NFTSet=\"3:1:sessiond:s_x_cg\" \"4:10:t:u\"");
+        free(line);
+
         /* '+' goes as the "Ex" property with the flag "privileged", and comes back as '+'. */
         ASSERT_OK(unit_assignment_normalize(bus, "ExecStartPre", "+/usr/bin/x setup 'a b'", true, &line));
         ASSERT_STREQ(line, "ExecStartPre=+/usr/bin/x \"/usr/bin/x\" \"setup\" \"a b\"");
