@@ -424,6 +424,22 @@ int egress_table_remove(EgressContext *ctx) {
         return run(ctx, "delete table " T "\n", false);
 }
 
+int egress_cgroup_set_add(EgressContext *ctx, const char *set, const char *cgroup) {
+        _cleanup_free_ char *cmd = NULL;
+
+        assert(ctx);
+        assert(set);
+        assert(cgroup);
+
+        /* nft quoted strings know no escapes: refuse what could end one or the command. */
+        if (isempty(set) || set[strspn(set, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] ||
+            isempty(cgroup) || cgroup[strcspn(cgroup, "\"\n;{}")])
+                return -EINVAL;
+        if (asprintf(&cmd, "add element " T " %s { \"%s\" }\n", set, cgroup) < 0)
+                return -ENOMEM;
+        return run(ctx, cmd, false);
+}
+
 typedef struct Names {
         char *chain;
         char *counter;

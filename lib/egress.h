@@ -87,6 +87,11 @@ int egress_cgroup_set_name(const char *session, char **ret);
 /* Reverses the escaping of an nft chain name "s_N"; -EINVAL if it is not one of ours. */
 int egress_session_from_chain(const char *chain, char **ret);
 
+/* Adds a cgroup, as a path below the cgroup root ("sessiond.slice/sessiond-x.slice"), to one of
+ * the table's cgroupsv2 sets, as NFTSet= does; the kernel keeps the cgroup's id, so the cgroup must
+ * exist (-ENOENT otherwise). For a cgroup that was made before its set existed. */
+int egress_cgroup_set_add(EgressContext *ctx, const char *set, const char *cgroup);
+
 /* Creates all of a session's sets, rules and counter in one transaction. -EEXIST if present. */
 int egress_session_add(EgressContext *ctx, const char *session,
                        const EgressRule *rules, size_t n_rules, const EgressStub *stub);

@@ -18,6 +18,7 @@
 
 #include "fileio.h"
 #include "parse-util.h"
+#include "egress-policy.h"
 #include "session-parse.h"
 #include "strv.h"
 
@@ -627,6 +628,15 @@ static int parse_egress_rule(const char *s, EgressRule *ret) {
         return 0;
 }
 
+static bool host_bits_zero(const EgressRule *r) {
+        unsigned bits = r->family == AF_INET ? 32 : 128;
+
+        for (unsigned i = r->prefixlen; i < bits; i++)
+                if (r->address[i / 8] & (0x80 >> (i % 8)))
+                        return false;
+        return true;
+}
+
 static int parse_egress_allow(ParseState *st, const char *key, const char *value, void *data) {
         _cleanup_strv_free_ char **words = NULL;
         Session *s = st->session;
@@ -636,6 +646,20 @@ static int parse_egress_allow(ParseState *st, const char *key, const char *value
                 s->egress_rules = mfree(s->egress_rules);
                 s->n_egress_rules = 0;
                 return 0;
+        }
+        /* One rule as sessiond.session(5) [Egress] and lib/egress-policy.h spell it,
+         * "198.51.100.7/32 tcp:443"; else a list of "ADDR[:PORT][/PROTO]" words. */
+        {
+                EgressRule rule, *a;
+
+                if (egress_rule_from_string(value, &rule) >= 0 && host_bits_zero(&rule)) {
+                        a = reallocarray(s->egress_rules, s->n_egress_rules + 1, sizeof(EgressRule));
+                        if (!a)
+                                return -ENOMEM;
+                        s->egress_rules = a;
+                        s->egress_rules[s->n_egress_rules++] = rule;
+                        return 0;
+                }
         }
         r = split_quoted(value, &words);
         if (r < 0)
@@ -672,6 +696,24 @@ static int parse_egress_allow_host(ParseState *st, const char *key, const char *
                 s->egress_hosts = mfree(s->egress_hosts);
                 s->n_egress_hosts = 0;
                 return 0;
+        }
+        /* One name as lib/egress-policy.h spells it ("*.example.org", "example.org tcp:443");
+         * else a list of "NAME[:PORT][/PROTO]" words. */
+        {
+                EgressHost h = {}, *a;
+
+                if (egress_host_from_string(value, &h) >= 0 &&
+                    hostname_is_valid(h.name + (strncmp(h.name, "*.", 2) == 0 ? 2 : 0))) {
+                        a = reallocarray(s->egress_hosts, s->n_egress_hosts + 1, sizeof(EgressHost));
+                        if (!a) {
+                                egress_host_done(&h);
+                                return -ENOMEM;
+                        }
+                        s->egress_hosts = a;
+                        s->egress_hosts[s->n_egress_hosts++] = h;
+                        return 0;
+                }
+                egress_host_done(&h);
         }
         r = split_quoted(value, &words);
         if (r < 0)

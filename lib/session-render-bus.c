@@ -60,7 +60,8 @@ typedef struct AssignmentType {
         const char *property;   /* D-Bus property */
         AssignmentKind kind;
         /* KIND_BOOL settings that also take words ("PrivateTmp=disconnected"): the string
-         * property systemd 257 offers for them, used when the value is not a boolean. */
+         * property systemd 257 offers for them, used when the value is not a boolean.
+         * KIND_EXEC: the a(sasas) property with flags, used for the '+' prefix. */
         const char *property_ex;
 } AssignmentType;
 
@@ -89,11 +90,11 @@ static const AssignmentType assignment_types[] = {
         /* [Service] */
         { "Type",                       "Type",                         KIND_STRING },
         { "ExitType",                   "ExitType",                     KIND_STRING },
-        { "ExecStart",                  "ExecStart",                    KIND_EXEC },
-        { "ExecStartPre",               "ExecStartPre",                 KIND_EXEC },
-        { "ExecStartPost",              "ExecStartPost",                KIND_EXEC },
-        { "ExecStop",                   "ExecStop",                     KIND_EXEC },
-        { "ExecStopPost",               "ExecStopPost",                 KIND_EXEC },
+        { "ExecStart",                  "ExecStart",                    KIND_EXEC, "ExecStartEx" },
+        { "ExecStartPre",               "ExecStartPre",                 KIND_EXEC, "ExecStartPreEx" },
+        { "ExecStartPost",              "ExecStartPost",                KIND_EXEC, "ExecStartPostEx" },
+        { "ExecStop",                   "ExecStop",                     KIND_EXEC, "ExecStopEx" },
+        { "ExecStopPost",               "ExecStopPost",                 KIND_EXEC, "ExecStopPostEx" },
         { "Restart",                    "Restart",                      KIND_STRING },
         { "RestartSec",                 "RestartUSec",                  KIND_TIME },
         { "RemainAfterExit",            "RemainAfterExit",              KIND_BOOL },
@@ -587,6 +588,64 @@ int split_command_line(const char *line, char ***ret) {
         return split_words(line, ret);
 }
 
+/* A command with the '+' prefix (full privileges) exists only in the "Ex" form of the property,
+ * whose flags are words: ExecStartPreEx=a(sasas). */
+static int append_exec_command_ex(sd_bus_message *m, const AssignmentType *t, char * const *argv,
+                                  bool ignore_failure) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", t->property_ex);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'v', "a(sasas)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'a', "(sasas)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'r', "sasas");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", argv[0]);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(m, (char **) argv);
+        if (r < 0)
+                return r;
+        if (ignore_failure)
+                r = sd_bus_message_append(m, "as", 2, "ignore-failure", "privileged");
+        else
+                r = sd_bus_message_append(m, "as", 1, "privileged");
+        if (r < 0)
+                return r;
+        for (int i = 0; i < 4; i++) {
+                r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int bus_append_exec_command_privileged(sd_bus_message *m, const char *key, char * const *argv,
+                                       bool ignore_failure, bool privileged) {
+        const AssignmentType *t;
+
+        assert(m);
+        assert(key);
+
+        t = assignment_type_find_key(key);
+        if (!t || t->kind != KIND_EXEC || !t->property_ex)
+                return -EOPNOTSUPP;
+        if (!argv || !argv[0] || argv[0][0] != '/')
+                return -EINVAL;
+        if (privileged)
+                return append_exec_command_ex(m, t, argv, ignore_failure);
+        return bus_append_exec_command_full(m, key, argv, ignore_failure);
+}
+
 int bus_append_exec_command_full(sd_bus_message *m, const char *key, char * const *argv, bool ignore_failure) {
         const AssignmentType *t;
         int r;
@@ -841,8 +900,9 @@ static int append_ip_word(sd_bus_message *m, const char *w) {
 }
 
 static int append_nft_set(sd_bus_message *m, const char *w) {
-        /* systemd's enums: NFTSetSource cgroup=0 user=1 group=2; NFPROTO inet=1 ipv4=2 ipv6=10 */
-        static const char *const sources[] = { "cgroup", "user", "group" };
+        /* systemd's enums: NFTSetSource address=0 prefix=1 ifindex=2 cgroup=3 user=4 group=5
+         * (the first three are for networkd); NFPROTO inet=1 ipv4=2 ipv6=10 */
+        static const char *const sources[] = { [3] = "cgroup", [4] = "user", [5] = "group" };
         static const struct {
                 const char *name;
                 int proto;
@@ -870,7 +930,7 @@ static int append_nft_set(sd_bus_message *m, const char *w) {
         if (isempty(table) || isempty(set) || strchr(set, ':'))
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(sources); i++)
-                if (streq(src, sources[i]))
+                if (streq_ptr(src, sources[i]))
                         source = (int) i;
         for (size_t i = 0; i < ELEMENTSOF(families); i++)
                 if (streq(fam, families[i].name))
@@ -958,22 +1018,25 @@ int bus_append_unit_setting(sd_bus_message *m, const char *key, const char *raw,
 
         if (t->kind == KIND_EXEC) {
                 _cleanup_strv_free_ char **argv = NULL;
-                bool ignore = false;
+                bool ignore = false, privileged = false;
 
-                if (*raw == '-') {
-                        ignore = true;
-                        raw++;
-                }
-                /* '@', '+', '!', ':' change how systemd executes the command; dropping one
+                for (;; raw++)
+                        if (*raw == '-' && !ignore)
+                                ignore = true;
+                        else if (*raw == '+' && !privileged)
+                                privileged = true;
+                        else
+                                break;
+                /* '@', '!', ':' change how systemd executes the command; dropping one
                  * silently would change the meaning. */
-                if (strchr("@+!:", *raw))
+                if (strchr("@+!:-", *raw))
                         return -EOPNOTSUPP;
                 r = split_words(raw, &argv);
                 if (r < 0)
                         return r;
                 if (!unit_file_syntax)
                         return -EINVAL;         /* raw commands come as argv */
-                return bus_append_exec_command_full(m, key, argv, ignore);
+                return bus_append_exec_command_privileged(m, key, argv, ignore, privileged);
         }
 
         if (t->property_ex && parse_boolean_value(raw) < 0) {
@@ -1251,7 +1314,7 @@ int bus_append_unit_assignments(sd_bus_message *m, const UnitAssignments *a, cha
                          * '$' is doubled here as the unit-file writer does. */
                         r = escape_dollars(u->argv, &escaped);
                         if (r >= 0)
-                                r = bus_append_exec_command_full(m, u->key, escaped, false);
+                                r = bus_append_exec_command_privileged(m, u->key, escaped, false, u->privileged);
                 } else
                         r = bus_append_unit_setting(m, u->key, u->value, u->passthrough);
                 if (r < 0) {
@@ -1569,6 +1632,51 @@ static int read_one(sd_bus_message *m, const AssignmentType *t, char **ret_value
         return 0;
 }
 
+/* One command of an "Ex" exec property, as "[-][+]PATH ARGV..." (the canonical form read_one()
+ * gives for the plain property, with '+' for the privileged flag). */
+static int read_exec_ex(sd_bus_message *m, char **ret_value) {
+        _cleanup_strv_free_ char **argv = NULL, **flags = NULL;
+        _cleanup_free_ char *joined = NULL;
+        bool ignore = false, privileged = false;
+        const char *path;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(sasas)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'r', "sasas");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "s", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(m, &argv);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(m, &flags);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        for (char **f = flags; f && *f; f++)
+                if (streq(*f, "ignore-failure"))
+                        ignore = true;
+                else if (streq(*f, "privileged"))
+                        privileged = true;
+                else
+                        return -EOPNOTSUPP;
+        r = strv_join_quoted(argv, &joined);
+        if (r < 0)
+                return r;
+        if (asprintf(ret_value, "%s%s%s %s", ignore ? "-" : "", privileged ? "+" : "", path, joined) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int bus_read_unit_assignments(sd_bus_message *m, char ***ret_lines) {
         _cleanup_strv_free_ char **lines = NULL;
         int r;
@@ -1592,7 +1700,17 @@ int bus_read_unit_assignments(sd_bus_message *m, char ***ret_lines) {
                 t = assignment_type_find_property(property, &ex);
                 if (!t)
                         return -EBADMSG;
-                if (ex) {
+                if (ex && t->kind == KIND_EXEC) {
+                        r = sd_bus_message_enter_container(m, 'v', "a(sasas)");
+                        if (r < 0)
+                                return r;
+                        r = read_exec_ex(m, &value);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(m);
+                        if (r < 0)
+                                return r;
+                } else if (ex) {
                         const char *v;
                         r = sd_bus_message_read(m, "v", "s", &v);
                         if (r < 0)

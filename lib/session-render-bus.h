@@ -30,6 +30,10 @@
  * nothing to unquote. */
 int bus_append_unit_setting(sd_bus_message *m, const char *key, const char *value, bool unit_file_syntax);
 int bus_append_exec_command_full(sd_bus_message *m, const char *key, char * const *argv, bool ignore_failure);
+/* privileged: the '+' prefix (full privileges, no sandboxing), sent as the "Ex" property
+ * (ExecStartPreEx=a(sasas) with the flag "privileged"). */
+int bus_append_exec_command_privileged(sd_bus_message *m, const char *key, char * const *argv,
+                                       bool ignore_failure, bool privileged);
 
 /* Description= and SourcePath=, which head both unit files the generator writes and which the
  * renderer leaves to its callers. 'what' is "slice" for the slice, NULL for the service. */

@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "egress-policy.h"
+#include "egress.h"
 #include "parse-util.h"
 #include "session-profile.h"
 #include "session-render.h"
@@ -166,6 +168,13 @@ static int add_prefix(UnitAssignments *a, const char *key, int family, const uin
         return add4(a, key, buf, "/", u64_to_string(prefixlen, len), NULL);
 }
 
+/* True if the session has no network access at all: then the service gets its own network
+ * namespace too, and nftables (which filters in the host's namespace) has nothing to do. */
+static bool egress_none(const Session *s) {
+        return !s->egress_default_allow && s->n_egress_rules == 0 && s->n_egress_hosts == 0 &&
+               strv_length(s->dns_servers) == 0;
+}
+
 static int render_slice(const Session *s, UnitAssignments *a) {
         int r;
 
@@ -185,11 +194,30 @@ static int render_slice(const Session *s, UnitAssignments *a) {
         if (r < 0)
                 return r;
 
+        if (!egress_none(s)) {
+                _cleanup_free_ char *set = NULL;
+
+                /* systemd puts the slice's cgroup into the session's set in table inet sessiond,
+                 * which sends its packets through the session's chain (see lib/egress.h). */
+                r = egress_cgroup_set_name(s->name, &set);
+                if (r < 0)
+                        return r;
+                r = add4(a, "NFTSet", "cgroup:" EGRESS_FAMILY ":" EGRESS_TABLE ":", set, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+
         if (s->egress_default_allow)
+                return 0;
+        /* A packet has to pass both the cgroup BPF filter and nftables. The addresses that
+         * AllowHost= names resolve to are known only at run time, to nftables: the BPF filter
+         * cannot follow them, so such sessions are filtered by nftables alone (their chain ends
+         * in a drop, and the catch-all drops them while they have no chain). */
+        if (s->n_egress_hosts > 0)
                 return 0;
 
         /* Static egress policy in the kernel (cgroup BPF), for every process in the slice.
-         * Host names and ports are the business of sessiond's nftables sets on top. */
+         * Protocols and ports are the business of the nftables chain on top. */
         r = add_static(a, "IPAddressDeny", "any");
         if (r < 0)
                 return r;
@@ -214,10 +242,117 @@ static int render_slice(const Session *s, UnitAssignments *a) {
         return 0;
 }
 
+/* An Exec*= assignment from argv; the value is the argv joined by spaces, for information. */
+static int add_exec(UnitAssignments *a, const char *key, char **argv, bool privileged) {
+        _cleanup_free_ char *joined = NULL;
+        size_t len = 0;
+        char *p;
+        int r;
+
+        STRV_FOREACH(w, argv)
+                len += strlen(*w) + 1;
+        joined = malloc(len + 2);
+        if (!joined)
+                return -ENOMEM;
+        p = joined;
+        if (privileged)
+                *p++ = '+';
+        STRV_FOREACH(w, argv) {
+                if (w != argv)
+                        *p++ = ' ';
+                p = stpcpy(p, *w);
+        }
+        *p = 0;
+        r = add_full(a, UNIT_SECTION_SERVICE, key, joined, argv, false);
+        if (r < 0)
+                return r;
+        a->items[a->n_items - 1].privileged = privileged;
+        return 0;
+}
+
+static int strv_extend_allow(char ***l, const char *rule) {
+        _cleanup_free_ char *arg = strjoin("--allow=", rule);
+
+        if (!arg)
+                return -ENOMEM;
+        return strv_extend(l, arg);
+}
+
+/* The session's nftables chain is set up and removed by the unit itself, with full privileges
+ * ('+'), so that egress is enforced whether or not sessiond runs: sessiond-egress setup NAME
+ * --allow=RULE... before the session starts, sessiond-egress remove NAME after it stopped. */
+static int render_egress(const Session *s, UnitAssignments *a) {
+        _cleanup_strv_free_ char **setup = NULL, **remove = NULL;
+        int r;
+
+        if (egress_none(s))
+                return 0;
+
+        setup = calloc(1, sizeof(char *));
+        remove = calloc(1, sizeof(char *));
+        if (!setup || !remove)
+                return -ENOMEM;
+        r = strv_extend(&setup, SESSIOND_EGRESS_PATH);
+        if (r >= 0)
+                r = strv_extend(&setup, "setup");
+        if (r >= 0)
+                r = strv_extend(&setup, s->name);
+        if (r >= 0)
+                r = strv_extend(&remove, SESSIOND_EGRESS_PATH);
+        if (r >= 0)
+                r = strv_extend(&remove, "remove");
+        if (r >= 0)
+                r = strv_extend(&remove, s->name);
+        if (r < 0)
+                return r;
+        if (s->egress_default_allow) {
+                r = strv_extend_allow(&setup, "0.0.0.0/0");
+                if (r >= 0)
+                        r = strv_extend_allow(&setup, "::/0");
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < s->n_egress_rules; i++) {
+                _cleanup_free_ char *rule = NULL;
+
+                r = egress_rule_to_string(s->egress_rules + i, &rule);
+                if (r >= 0)
+                        r = strv_extend_allow(&setup, rule);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < s->n_egress_hosts; i++) {
+                _cleanup_free_ char *host = NULL, *arg = NULL;
+
+                r = egress_host_to_string(s->egress_hosts + i, &host);
+                if (r < 0)
+                        return r;
+                arg = strjoin("--allow-host=", host);
+                if (!arg)
+                        return -ENOMEM;
+                r = strv_extend(&setup, arg);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(d, s->dns_servers) {
+                _cleanup_free_ char *rule = strjoin(*d, " :53");
+
+                if (!rule)
+                        return -ENOMEM;
+                r = strv_extend_allow(&setup, rule);
+                if (r < 0)
+                        return r;
+        }
+
+        r = add_exec(a, "ExecStartPre", setup, true);
+        if (r >= 0)
+                r = add_exec(a, "ExecStopPost", remove, true);
+        return r;
+}
+
 static int render_exec(const Session *s, UnitAssignments *a) {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *name_arg = NULL, *joined = NULL;
-        size_t len = 0;
+        _cleanup_free_ char *name_arg = NULL;
         int r;
 
         name_arg = strjoin("--name=", s->name);
@@ -238,30 +373,7 @@ static int render_exec(const Session *s, UnitAssignments *a) {
         }
         if (r < 0)
                 return r;
-
-        STRV_FOREACH(w, argv)
-                len += strlen(*w) + 1;
-        joined = malloc(len + 1);
-        if (!joined)
-                return -ENOMEM;
-        {
-                char *p = joined;
-
-                STRV_FOREACH(w, argv) {
-                        if (w != argv)
-                                *p++ = ' ';
-                        p = stpcpy(p, *w);
-                }
-                *p = 0;
-        }
-        return add_full(a, UNIT_SECTION_SERVICE, "ExecStart", joined, argv, false);
-}
-
-/* True if the session has no network access at all: then the service gets its own network
- * namespace too. */
-static bool egress_none(const Session *s) {
-        return !s->egress_default_allow && s->n_egress_rules == 0 && s->n_egress_hosts == 0 &&
-               strv_length(s->dns_servers) == 0;
+        return add_exec(a, "ExecStart", argv, false);
 }
 
 static int render_workspace(const Session *s, UnitAssignments *a) {
@@ -302,6 +414,15 @@ static int render_service(const Session *s, UnitAssignments *a) {
                         return r;
         }
 
+        if (!egress_none(s)) {
+                /* The table (and its fail-closed catch-all) before the session's own chain. */
+                r = add_full(a, UNIT_SECTION_UNIT, "Requires", "sessiond-egress.service", NULL, false);
+                if (r >= 0)
+                        r = add_full(a, UNIT_SECTION_UNIT, "After", "sessiond-egress.service", NULL, false);
+                if (r < 0)
+                        return r;
+        }
+
         r = session_slice_name(s->name, &slice);
         if (r < 0)
                 return r;
@@ -310,6 +431,8 @@ static int render_service(const Session *s, UnitAssignments *a) {
                 r = add_static(a, "Type", "exec");
         if (r >= 0)
                 r = render_exec(s, a);
+        if (r >= 0)
+                r = render_egress(s, a);
         if (r >= 0 && s->working_directory)
                 r = add(a, "WorkingDirectory", s->working_directory);
         STRV_FOREACH(e, s->environment)
@@ -589,6 +712,8 @@ static int write_assignment(Buffer *b, const UnitAssignment *a) {
         }
         put(b, a->key);
         put_n(b, "=", 1);
+        if (a->privileged)
+                put_n(b, "+", 1);
         if (a->passthrough)
                 put(b, a->value);
         else if (a->argv) {

@@ -29,6 +29,8 @@ typedef struct UnitAssignment {
         /* Copied verbatim from [Unit]/[Service]/[Install] of the session file: written to unit
          * files as they are (specifiers allowed); parse them as systemd would for D-Bus. */
         bool passthrough;
+        /* Exec*= with argv: the '+' prefix, run with full privileges outside the sandbox. */
+        bool privileged;
 } UnitAssignment;
 
 typedef struct UnitAssignmentChunk UnitAssignmentChunk;

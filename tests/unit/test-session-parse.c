@@ -175,12 +175,29 @@ static void test_values(void) {
         ASSERT_EQ(s->egress_hosts[1].port, 0);
         ASSERT_EQ(s->workspace_mode, WORKSPACE_OVERLAY);
         ASSERT_STREQ(s->workspace_target, "/work");
+
         ASSERT_EQ(s->n_credentials, 2);
         ASSERT_TRUE(!s->credentials[0].encrypted);
         ASSERT_TRUE(s->credentials[1].encrypted);
         ASSERT_EQ(s->unit_section.n_entries, 1);
         ASSERT_EQ(s->service_section.n_entries, 1);
         ASSERT_EQ(s->install_section.n_entries, 1);
+        s = session_free(s);
+
+        /* The one-rule-per-line form of sessiond.session(5) [Egress] (lib/egress-policy.h). */
+        s = parse_ok("[Session]\n[Egress]\nAllow=198.51.100.2/32 tcp:80\nAllow=203.0.113.0/24 :53\n"
+                     "AllowHost=api.example.org tcp:443\nAllowHost=*.example.com\n");
+        ASSERT_EQ(s->n_egress_rules, 2);
+        ASSERT_EQ(s->egress_rules[0].prefixlen, 32);
+        ASSERT_EQ(s->egress_rules[0].protocol, 6);
+        ASSERT_EQ(s->egress_rules[0].port, 80);
+        ASSERT_EQ(s->egress_rules[1].protocol, 0);
+        ASSERT_EQ(s->egress_rules[1].port, 53);
+        ASSERT_EQ(s->n_egress_hosts, 2);
+        ASSERT_STREQ(s->egress_hosts[0].name, "api.example.org");
+        ASSERT_EQ(s->egress_hosts[0].protocol, 6);
+        ASSERT_EQ(s->egress_hosts[0].port, 443);
+        ASSERT_STREQ(s->egress_hosts[1].name, "*.example.com");
         s = session_free(s);
 
         /* A later assignment overrides; an empty one resets. */

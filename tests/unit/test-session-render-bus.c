@@ -177,13 +177,28 @@ static void test_values(void) {
         ASSERT_OK(unit_assignment_normalize(bus, "ExecStart", "-/bin/echo 'a b' c\\ d", true, &line));
         ASSERT_STREQ(line, "ExecStart=-/bin/echo \"/bin/echo\" \"a b\" \"c d\"");
         free(line);
+        /* NFTSet=: systemd's NFTSetSource numbers cgroup 3, user 4 (0-2 are networkd's) */
+        ASSERT_OK(unit_assignment_normalize(bus, "NFTSet", "cgroup:inet:sessiond:s_x_cg user:ip6:t:u", true, &line));
+        ASSERT_STREQ(line, "NFTSet=\"3:1:sessiond:s_x_cg\" \"4:10:t:u\"");
+        free(line);
+
+        /* '+' goes as the "Ex" property with the flag "privileged", and comes back as '+'. */
+        ASSERT_OK(unit_assignment_normalize(bus, "ExecStartPre", "+/usr/bin/x setup 'a b'", true, &line));
+        ASSERT_STREQ(line, "ExecStartPre=+/usr/bin/x \"/usr/bin/x\" \"setup\" \"a b\"");
+        free(line);
+        ASSERT_OK(unit_assignment_normalize(bus, "ExecStopPost", "-+/usr/bin/x remove", true, &line));
+        ASSERT_STREQ(line, "ExecStopPost=-+/usr/bin/x \"/usr/bin/x\" \"remove\"");
+        free(line);
+
         ASSERT_OK(unit_assignment_normalize(bus, "SystemCallFilter", "~@privileged @resources", false, &line));
         ASSERT_STREQ(line, "SystemCallFilter=~\"@privileged\" \"@resources\"");
         free(line);
 
         /* refused, never dropped */
         ASSERT_ERROR(unit_assignment_normalize(bus, "NoSuchSetting", "1", true, &line), EOPNOTSUPP);
-        ASSERT_ERROR(unit_assignment_normalize(bus, "ExecStart", "+/bin/true", true, &line), EOPNOTSUPP);
+        ASSERT_ERROR(unit_assignment_normalize(bus, "ExecStart", "@/bin/true", true, &line), EOPNOTSUPP);
+        ASSERT_ERROR(unit_assignment_normalize(bus, "ExecStart", "++/bin/true", true, &line), EOPNOTSUPP);
+        ASSERT_ERROR(unit_assignment_normalize(bus, "ExecStart", "+!/bin/true", true, &line), EOPNOTSUPP);
         ASSERT_ERROR(unit_assignment_normalize(bus, "Description", "%n", true, &line), EINVAL);
         ASSERT_ERROR(unit_assignment_normalize(bus, "MemoryMax", "lots", false, &line), EINVAL);
         ASSERT_ERROR(unit_assignment_normalize(bus, "CapabilityBoundingSet", "CAP_NOPE", false, &line), EINVAL);

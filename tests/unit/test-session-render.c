@@ -47,9 +47,11 @@ static void test_assignments(void) {
         ASSERT_STREQ(find(&slice, "MemoryHigh", 0)->value, "268435456");
         ASSERT_STREQ(find(&slice, "CPUQuota", 0)->value, "50%");
         ASSERT_STREQ(find(&slice, "TasksMax", 0)->value, "infinity");
-        ASSERT_STREQ(find(&slice, "IPAddressDeny", 0)->value, "any");
-        ASSERT_EQ(count(&slice, "IPAddressAllow"), 2);
-        ASSERT_STREQ(find(&slice, "IPAddressAllow", 1)->value, "2001:db8::1/128");
+        /* AllowHost=: nftables alone filters (the cgroup BPF filter cannot know resolved
+         * addresses, and a packet has to pass both). */
+        ASSERT_TRUE(!find(&slice, "IPAddressDeny", 0));
+        ASSERT_TRUE(!find(&slice, "IPAddressAllow", 0));
+        ASSERT_STREQ(find(&slice, "NFTSet", 0)->value, "cgroup:inet:sessiond:s_my_magent_cg");
         ASSERT_TRUE(!find(&service, "MemoryMax", 0));
         ASSERT_TRUE(!find(&slice, "ExecStart", 0));
 
@@ -62,6 +64,25 @@ static void test_assignments(void) {
         ASSERT_STREQ(a->argv[2], "--terminal");
         ASSERT_STREQ(a->argv[3], "--");
         ASSERT_STREQ(a->argv[6], "echo $HOME 50%");
+        /* The unit enforces its egress policy itself, with full privileges, daemon or not. */
+        a = find(&service, "ExecStartPre", 0);
+        ASSERT_TRUE(a && a->argv && a->privileged && !a->passthrough);
+        ASSERT_EQ(strv_length(a->argv), 6);
+        ASSERT_STREQ(a->argv[0], SESSIOND_EGRESS_PATH);
+        ASSERT_STREQ(a->argv[1], "setup");
+        ASSERT_STREQ(a->argv[2], "my-agent");
+        ASSERT_STREQ(a->argv[3], "--allow=192.0.2.0/24");
+        ASSERT_STREQ(a->argv[4], "--allow=2001:db8::1/128 :443");
+        ASSERT_STREQ(a->argv[5], "--allow-host=example.org");
+        a = find(&service, "ExecStopPost", 0);
+        ASSERT_TRUE(a && a->argv && a->privileged);
+        ASSERT_EQ(strv_length(a->argv), 3);
+        ASSERT_STREQ(a->argv[1], "remove");
+        ASSERT_STREQ(a->argv[2], "my-agent");
+        a = find(&service, "Requires", 0);
+        ASSERT_TRUE(a && a->section == UNIT_SECTION_UNIT && streq(a->value, "sessiond-egress.service"));
+        ASSERT_STREQ(find(&service, "After", 1)->value, "sessiond-egress.service");
+        ASSERT_TRUE(!find(&service, "ExecStart", 0)->privileged);
         ASSERT_STREQ(find(&service, "LogExtraFields", 0)->value, "SESSIOND_SESSION=my-agent");
         ASSERT_STREQ(find(&service, "KillMode", 0)->value, "control-group");
         ASSERT_STREQ(find(&service, "RuntimeMaxSec", 0)->value, "3600");
@@ -94,13 +115,43 @@ static void test_egress_variants(void) {
         ASSERT_STREQ(find(&service, "DynamicUser", 0)->value, "yes");
         ASSERT_STREQ(find(&slice, "IPAddressDeny", 0)->value, "any");
         ASSERT_EQ(slice.n_items, 1);
+        /* ... and nothing for nftables, which filters in the host's namespace only. */
+        ASSERT_TRUE(!find(&service, "ExecStartPre", 0));
+        ASSERT_TRUE(!find(&service, "Requires", 0));
 
         t = parse("open", "[Session]\nExec=/bin/true\nProfile=permissive\n[Egress]\nDefault=allow\n");
         ASSERT_OK(session_render_assignments(t, &slice2, &service2));
-        ASSERT_EQ(slice2.n_items, 0);
+        /* In sessiond.slice, whose catch-all drops sessions without a chain: one that allows all. */
+        ASSERT_EQ(slice2.n_items, 1);
+        ASSERT_STREQ(find(&slice2, "NFTSet", 0)->value, "cgroup:inet:sessiond:s_open_cg");
+        ASSERT_EQ(strv_length(find(&service2, "ExecStartPre", 0)->argv), 5);
+        ASSERT_STREQ(find(&service2, "ExecStartPre", 0)->argv[3], "--allow=0.0.0.0/0");
+        ASSERT_STREQ(find(&service2, "ExecStartPre", 0)->argv[4], "--allow=::/0");
         ASSERT_TRUE(!find(&service2, "PrivateNetwork", 0));
         ASSERT_TRUE(!find(&service2, "SystemCallFilter", 0));
         ASSERT_STREQ(find(&service2, "ProtectSystem", 0)->value, "full");
+}
+
+static void test_egress_cidr(void) {
+        _cleanup_(session_freep) Session *s = NULL;
+        _cleanup_(unit_assignments_done) UnitAssignments slice = {}, service = {};
+        _cleanup_free_ char *slice_text = NULL, *service_text = NULL;
+
+        /* Only static prefixes: the cgroup BPF filter allows exactly them, nftables adds the ports. */
+        s = parse("web", "[Session]\nExec=/bin/true\n[Egress]\nAllow=198.51.100.2/32 tcp:80\nDNS=192.0.2.53\n");
+        ASSERT_OK(session_render_assignments(s, &slice, &service));
+        ASSERT_STREQ(find(&slice, "IPAddressDeny", 0)->value, "any");
+        ASSERT_EQ(count(&slice, "IPAddressAllow"), 2);
+        ASSERT_STREQ(find(&slice, "IPAddressAllow", 0)->value, "198.51.100.2/32");
+        ASSERT_STREQ(find(&slice, "IPAddressAllow", 1)->value, "192.0.2.53/32");
+        ASSERT_STREQ(find(&service, "ExecStartPre", 0)->argv[4], "--allow=192.0.2.53 :53");
+
+        ASSERT_OK(session_render_unit_files(s, &slice_text, &service_text));
+        ASSERT_TRUE(strstr(slice_text, "\nNFTSet=cgroup:inet:sessiond:s_web_cg\n"));
+        ASSERT_TRUE(strstr(service_text, "\nRequires=sessiond-egress.service\nAfter=sessiond-egress.service\n"));
+        ASSERT_TRUE(strstr(service_text, "\nExecStartPre=+" SESSIOND_EGRESS_PATH
+                           " setup web \"--allow=198.51.100.2/32 tcp:80\" \"--allow=192.0.2.53 :53\"\n"));
+        ASSERT_TRUE(strstr(service_text, "\nExecStopPost=+" SESSIOND_EGRESS_PATH " remove web\n"));
 }
 
 static void test_unit_files(void) {
@@ -150,6 +201,7 @@ static void test_quote(void) {
 int main(void) {
         test_assignments();
         test_egress_variants();
+        test_egress_cidr();
         test_unit_files();
         test_install();
         test_quote();

@@ -37,8 +37,8 @@ systemctl cat sessiond-drender.service
 
 sessionctl start --text="$(cat /etc/sessiond/drender.session)" drender2
 
-service_props=ExecStart,Environment,WorkingDirectory,DynamicUser,User,Type,KillMode,RuntimeMaxUSec,RuntimeDirectory,RuntimeDirectoryMode,LogExtraFields,NoNewPrivileges,CapabilityBoundingSet,AmbientCapabilities,ProtectSystem,ProtectHome,PrivateTmp,PrivateDevices,DevicePolicy,PrivateIPC,PrivateUsers,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectControlGroups,ProtectClock,ProtectHostname,ProtectProc,ProcSubset,RestrictNamespaces,RestrictRealtime,RestrictSUIDSGID,LockPersonality,MemoryDenyWriteExecute,RemoveIPC,KeyringMode,UMask,RestrictAddressFamilies,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,PrivateNetwork,LoadCredential,BindPaths,Nice,Description
-slice_props=MemoryMax,MemoryHigh,MemorySwapMax,CPUQuotaPerSecUSec,CPUWeight,IOWeight,TasksMax,IPAddressDeny,IPAddressAllow
+service_props=ExecStart,ExecStartPreEx,ExecStopPostEx,Environment,WorkingDirectory,DynamicUser,User,Type,KillMode,RuntimeMaxUSec,RuntimeDirectory,RuntimeDirectoryMode,LogExtraFields,NoNewPrivileges,CapabilityBoundingSet,AmbientCapabilities,ProtectSystem,ProtectHome,PrivateTmp,PrivateDevices,DevicePolicy,PrivateIPC,PrivateUsers,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectControlGroups,ProtectClock,ProtectHostname,ProtectProc,ProcSubset,RestrictNamespaces,RestrictRealtime,RestrictSUIDSGID,LockPersonality,MemoryDenyWriteExecute,RemoveIPC,KeyringMode,UMask,RestrictAddressFamilies,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,PrivateNetwork,LoadCredential,BindPaths,Nice,Description
+slice_props=MemoryMax,MemoryHigh,MemorySwapMax,CPUQuotaPerSecUSec,CPUWeight,IOWeight,TasksMax,IPAddressDeny,IPAddressAllow,NFTSet
 
 show() {  # unit props
         systemctl show -p "$2" "$1" | sed -e 's/drender2/drender/g' -e 's/ ; start_time=.*//' | sort
@@ -51,6 +51,10 @@ cat /run/tr-service.txt /run/tr-slice.txt
 [[ $(wc -l </run/gen-service.txt) -ge 40 ]] || fail "too few properties shown"
 diff -u /run/gen-service.txt /run/tr-service.txt || fail "service settings differ (generator vs transient)"
 diff -u /run/gen-slice.txt /run/tr-slice.txt || fail "slice settings differ (generator vs transient)"
+# Requires= in PID 1's own order, which differs between the two: compare as sets.
+req() { systemctl show -P Requires "$1" | tr ' ' '\n' | sed 's/drender2/drender/g' | sort; }
+assert_eq "$(req sessiond-drender2.service)" "$(req sessiond-drender.service)" "Requires= (generator vs transient)"
+req sessiond-drender.service | grep -qx sessiond-egress.service || fail "no Requires=sessiond-egress.service"
 
 step "and they are what the session asked for"
 grep -qx 'MemoryMax=100663296' /run/tr-slice.txt || fail "MemoryMax"

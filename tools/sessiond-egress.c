@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* sessiond-egress: the privileged helper that enforces a session's [Egress] policy without
+ * sessiond. units/sessiond-egress.service runs "ensure" before any session; every session unit
+ * runs "setup" before it starts (ExecStartPre=+…) and "remove" after it stopped (ExecStopPost=+…),
+ * as the renderer writes them, for generated and transient units alike. A thin edge over
+ * lib/egress.c: parses arguments, logs to stderr (the journal), maps errors to exit codes.
+ *
+ *   sessiond-egress ensure
+ *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...]
+ *   sessiond-egress remove NAME
+ *   sessiond-egress counters NAME          prints "PACKETS BYTES" dropped so far
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "egress-policy.h"
+#include "egress.h"
+#include "macro.h"
+#include "session.h"
+#include "string-util.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define SESSIONS_SLICE "sessiond.slice"
+
+static int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
+static int log_error_errno(int r, const char *fmt, ...) {
+        va_list ap;
+
+        fputs("sessiond-egress: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                fprintf(stderr, ": %s", strerror(-r));
+        fputc('\n', stderr);
+        return r < 0 ? r : -EINVAL;
+}
+
+/* The value of "--key=VALUE" if a is that option, else NULL. */
+static const char *option_value(const char *a, const char *option) {
+        size_t n = strlen(option);
+
+        return strncmp(a, option, n) == 0 && a[n] == '=' ? a + n + 1 : NULL;
+}
+
+static void help(void) {
+        printf("sessiond-egress VERB [NAME] [OPTIONS]\n\n"
+               "Enforces the egress policy of sessions in nftables table inet " EGRESS_TABLE ".\n\n"
+               "  ensure                    create the table and its fail-closed catch-all\n"
+               "  setup NAME [--allow=RULE...] [--allow-host=HOST...]\n"
+               "                            load the session's chain and sets (RULE as in Allow=,\n"
+               "                            HOST as in AllowHost=); replaces an old policy\n"
+               "  remove NAME               remove everything of the session\n"
+               "  counters NAME             print the packets and bytes dropped for the session\n");
+}
+
+/* Adds a cgroup that exists to a set; one that does not is left to NFTSet= when it is made. */
+static int add_cgroup_if_exists(EgressContext *ctx, const char *set, const char *cgroup) {
+        _cleanup_free_ char *path = strjoin(CGROUP_ROOT "/", cgroup);
+        int r;
+
+        if (!path)
+                return log_error_errno(-ENOMEM, "out of memory");
+        if (access(path, F_OK) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return log_error_errno(-errno, "cannot access %s", path);
+        }
+        r = egress_cgroup_set_add(ctx, set, cgroup);
+        if (r < 0)
+                return log_error_errno(r, "cannot add cgroup %s to set %s: %s", cgroup, set,
+                                       egress_last_error(ctx));
+        return 0;
+}
+
+static int ensure(EgressContext *ctx) {
+        int r;
+
+        r = egress_table_ensure(ctx);
+        if (r < 0)
+                return log_error_errno(r, "cannot create table inet " EGRESS_TABLE ": %s", egress_last_error(ctx));
+        /* NFTSet= on sessiond.slice adds it when the slice starts; if the slice was started while
+         * the table was missing, its cgroup joins the catch-all here. */
+        return add_cgroup_if_exists(ctx, EGRESS_SESSIONS_CGROUP_SET, SESSIONS_SLICE);
+}
+
+static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv[]) {
+        _cleanup_free_ EgressRule *rules = NULL;
+        _cleanup_free_ char *slice = NULL, *cgroup = NULL, *set = NULL;
+        size_t n_rules = 0, n_hosts = 0;
+        int r;
+
+        rules = calloc(argc + 1, sizeof(EgressRule));
+        if (!rules)
+                return log_error_errno(-ENOMEM, "out of memory");
+        for (int i = 0; i < argc; i++) {
+                const char *v;
+
+                if ((v = option_value(argv[i], "--allow"))) {
+                        r = egress_rule_from_string(v, rules + n_rules);
+                        if (r < 0)
+                                return log_error_errno(r, "invalid Allow= rule '%s'", v);
+                        n_rules++;
+                } else if ((v = option_value(argv[i], "--allow-host"))) {
+                        EgressHost h = {};
+
+                        r = egress_host_from_string(v, &h);
+                        if (r < 0)
+                                return log_error_errno(r, "invalid AllowHost= '%s'", v);
+                        egress_host_done(&h);
+                        n_hosts++;
+                } else
+                        return log_error_errno(-EINVAL, "unknown argument '%s'", argv[i]);
+        }
+
+        r = session_slice_name(name, &slice);
+        if (r < 0)
+                return log_error_errno(r, "invalid session name '%s'", name);
+        r = egress_cgroup_set_name(name, &set);
+        if (r < 0)
+                return log_error_errno(r, "invalid session name '%s'", name);
+        cgroup = strjoin(SESSIONS_SLICE "/", slice);
+        if (!cgroup)
+                return log_error_errno(-ENOMEM, "out of memory");
+
+        r = ensure(ctx);
+        if (r < 0)
+                return r;
+
+        /* Host names resolve through the session's DNS stub, which adds what they resolve to;
+         * until then (and without a stub) they open nothing: the chain ends in a drop. A chain
+         * left by a unit that did not stop cleanly is replaced, with its resolved addresses. */
+        r = egress_session_add(ctx, name, rules, n_rules, NULL);
+        if (r == -EEXIST)
+                r = egress_session_update(ctx, name, rules, n_rules, NULL, true);
+        if (r < 0)
+                return log_error_errno(r, "cannot load the egress policy of session %s: %s", name,
+                                       egress_last_error(ctx));
+
+        /* The slice's cgroup exists by now (the service's cgroup is made below it before
+         * ExecStartPre= runs), but its NFTSet= found no set when systemd made it: add it here. */
+        r = add_cgroup_if_exists(ctx, set, cgroup);
+        if (r < 0)
+                return r;
+
+        fprintf(stderr, "sessiond-egress: session %s: %zu Allow= rules, %zu AllowHost= names\n",
+                name, n_rules, n_hosts);
+        return 0;
+}
+
+static int verb_remove(EgressContext *ctx, const char *name) {
+        int r;
+
+        r = egress_session_remove(ctx, name);
+        if (r == -ENOENT)
+                return 0;       /* never set up, or removed already: nothing left, as wanted */
+        if (r < 0)
+                return log_error_errno(r, "cannot remove the egress policy of session %s: %s", name,
+                                       egress_last_error(ctx));
+        return 0;
+}
+
+static int verb_counters(EgressContext *ctx, const char *name) {
+        uint64_t packets, bytes;
+        int r;
+
+        r = egress_session_counters(ctx, name, &packets, &bytes);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the counters of session %s: %s", name,
+                                       egress_last_error(ctx));
+        printf("%" PRIu64 " %" PRIu64 "\n", packets, bytes);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(egress_ctx_freep) EgressContext *ctx = NULL;
+        const char *verb, *name;
+        int r;
+
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                help();
+                return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
+        verb = argv[1];
+        name = argc > 2 ? argv[2] : NULL;
+
+        if (!streq(verb, "ensure")) {
+                if (!name) {
+                        log_error_errno(-EINVAL, "%s needs a session name", verb);
+                        return EXIT_FAILURE;
+                }
+                if (!session_name_is_valid(name)) {
+                        log_error_errno(-EINVAL, "invalid session name '%s'", name);
+                        return EXIT_FAILURE;
+                }
+        }
+        if (!streq(verb, "setup") && argc > (name ? 3 : 2)) {
+                log_error_errno(-EINVAL, "too many arguments");
+                return EXIT_FAILURE;
+        }
+
+        r = egress_ctx_new(&ctx);
+        if (r < 0) {
+                log_error_errno(r, "cannot initialize libnftables");
+                return EXIT_FAILURE;
+        }
+
+        if (streq(verb, "ensure"))
+                r = ensure(ctx);
+        else if (streq(verb, "setup"))
+                r = verb_setup(ctx, name, argc - 3, argv + 3);
+        else if (streq(verb, "remove"))
+                r = verb_remove(ctx, name);
+        else if (streq(verb, "counters"))
+                r = verb_counters(ctx, name);
+        else
+                r = log_error_errno(-EINVAL, "unknown verb '%s'", verb);
+
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
