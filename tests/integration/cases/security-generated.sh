@@ -37,7 +37,7 @@ EOT
 [Service]
 ExecStart=
 ExecStart=$CHECK --profile=${p%-egress} ${args[*]}
-StandardOutput=truncate:$out/$p.txt
+StandardOutput=append:$out/$p.txt
 StandardError=inherit
 OOMPolicy=continue
 EOT
@@ -55,6 +55,9 @@ for p in "${profiles[@]}"; do
                 echo "$slice: IPAddressDeny=$(systemctl show -P IPAddressDeny "$slice") IPAddressAllow=$(systemctl show -P IPAddressAllow "$slice")"
         fi
         cleanup_units+=("$unit")
+        # append: (not truncate:) because every command of the unit opens it, also the
+        # ExecStopPost= that removes the session's egress rules after the battery wrote its report.
+        rm -f "$out/$p.txt"
         systemctl start "$unit"
         wait_until 300 bash -c "! systemctl is-active -q $unit"
         cat "$out/$p.txt"
