@@ -139,6 +139,8 @@ _noreturn_ static void child_fail(int fd, int step) {
         _exit(127);
 }
 
+bool agent_spawn_refuse = false;
+
 int agent_spawn(const SpawnParams *p, pid_t *ret_pid, const char **ret_step) {
         _cleanup_close_ int err_read = -EBADF, err_write = -EBADF;
         _cleanup_free_ char **env = NULL;
@@ -148,6 +150,12 @@ int agent_spawn(const SpawnParams *p, pid_t *ret_pid, const char **ret_step) {
         pid_t pid;
 
         assert(p && p->argv && p->argv[0] && ret_pid);
+
+        if (agent_spawn_refuse) {
+                if (ret_step)
+                        *ret_step = spawn_steps[0];
+                return -EPERM;
+        }
 
         env = build_environment(p->environment);
         if (!env)

@@ -95,10 +95,13 @@ struct Agent {
         uint64_t last_activity_usec;
 };
 
-/* sessiond-agent.c */
+/* agent-varlink.c */
 extern bool agent_journal;
+extern bool agent_log_prefix;
+extern int agent_log_level;
 void agent_touch(Agent *a);
 uint64_t now_usec(void);
+int agent_server_new(Agent *a, sd_varlink_server **ret);
 
 /* agent-exec.c */
 typedef struct SpawnParams {
@@ -120,6 +123,9 @@ typedef struct ExecParams {
 
 void exec_params_done(ExecParams *p);
 int exec_params_validate(sd_varlink *link, sd_json_variant *parameters, ExecParams *p);
+/* Test-only, set by tests/fuzz/fuzz-agent-varlink.c and nothing else: agent_spawn() then fails with
+ * -EPERM (step "setup") instead of forking, so fuzzed Exec calls run every check but start nothing. */
+extern bool agent_spawn_refuse;
 int agent_spawn(const SpawnParams *p, pid_t *ret_pid, const char **ret_step);
 int agent_exec_new(Agent *a, sd_varlink *link, bool more, char **argv, Exec **ret);
 int exec_start_timeout(Exec *e, uint64_t timeout_usec);

@@ -551,7 +551,7 @@ static void on_disconnect(sd_varlink_server *server, sd_varlink *link, void *use
         manager_check_exit(m);
 }
 
-int manager_varlink_setup(Manager *m) {
+int manager_varlink_new(Manager *m) {
         int r;
 
         r = sd_varlink_server_new(&m->server, SD_VARLINK_SERVER_ACCOUNT_UID | SD_VARLINK_SERVER_INHERIT_USERDATA);
@@ -590,7 +590,15 @@ int manager_varlink_setup(Manager *m) {
         r = sd_varlink_server_bind_disconnect(m->server, on_disconnect);
         if (r < 0)
                 return r;
+        return sd_varlink_server_attach_event(m->server, m->event, 0);
+}
 
+int manager_varlink_setup(Manager *m) {
+        int r;
+
+        r = manager_varlink_new(m);
+        if (r < 0)
+                return r;
         r = sd_varlink_server_listen_auto(m->server);
         if (r < 0)
                 return r;
@@ -602,5 +610,5 @@ int manager_varlink_setup(Manager *m) {
                 if (r < 0)
                         return r;
         }
-        return sd_varlink_server_attach_event(m->server, m->event, 0);
+        return 0;
 }

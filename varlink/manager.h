@@ -77,8 +77,11 @@ struct Manager {
         uint64_t idle_check_usec;
 };
 
-/* sessiond.c */
+/* manager-core.c */
+bool manager_busy(Manager *m);
 void manager_check_exit(Manager *m);
+void manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 /* manager-session.c */
 int managed_session_new(Manager *m, const char *name, ManagedSession **ret);
@@ -113,6 +116,9 @@ int manager_cleanup_units(ManagedSession *s, bool failed);
 int manager_recover(Manager *m);
 
 /* manager-varlink.c */
+/* The server with the interface and every method bound, attached to m->event, listening nowhere. */
+int manager_varlink_new(Manager *m);
+/* manager_varlink_new(), then listening on the activation socket or SESSIOND_MANAGER_ADDRESS. */
 int manager_varlink_setup(Manager *m);
 int manager_reply_error_errno(sd_varlink *link, int r);
 
