@@ -52,17 +52,23 @@ say "egress: the allowed address answers, everything else is dropped"
 run sessionctl exec demo-agent -- timeout 5 bash -c 'exec 3<>/dev/tcp/198.51.100.2/80 && head -n1 <&3' || echo "-> exit status $?"
 run sessionctl exec demo-agent -- timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.2/80 && head -n1 <&3' || echo "-> exit status $? (denied)"
 
-say "limits: TasksMax=32 caps a fork bomb, MemoryMax=64M kills a memory hog"
+say "limits: TasksMax=32 caps a fork bomb"
 run sessionctl exec demo-agent -- sh -c 'for i in $(seq 100); do sleep 5 & done 2>&1 | tail -n1; wait' || true
-run sessionctl exec demo-agent -- sh -c 'head -c 300M /dev/zero | tail >/dev/null' || echo "-> exit status $? (OOM-killed)"
-run cat /sys/fs/cgroup/sessiond.slice/sessiond-demo\\x2dagent.slice/memory.events
 
 say "live figures and the journal"
 run sessionctl status demo-agent
 run sessionctl --no-pager logs demo-agent -n 8
 run journalctl --no-pager -o cat SESSIOND_SESSION=demo-agent -n 5
 
+say "MemoryMax=64M: a 300M memory hog is OOM-killed by the kernel, and with systemd's default"
+say "OOMPolicy=stop the session ends with result oom (other sessions are untouched)"
+run sessionctl exec demo-agent -- sh -c 'head -c 300M /dev/zero | tail >/dev/null' || echo "-> exit status $?"
+run cat /sys/fs/cgroup/sessiond.slice/sessiond-demo\\x2dagent.slice/memory.events 2>/dev/null || true
+sleep 2
+run sessionctl status demo-agent
+
 say "stop: nothing left behind"
 run sessionctl stop demo-agent
 run sessionctl list
-systemctl list-units --all --no-legend 'sessiond-demo*' | grep . || echo "no sessiond-demo-agent units left"
+systemctl list-units --all --no-legend 'sessiond-demo-agent.service' 'sessiond-demo\x2dagent.slice' | grep . ||
+        echo "no sessiond-demo-agent units left"
