@@ -14,17 +14,11 @@
 #include <time.h>
 
 #include "manager.h"
+#include "time-util.h"
 
 #define IDLE_CHECK_USEC (2ULL * 1000000ULL)
 /* CPU use below this share of wall time is noise (the agent's own bookkeeping). */
 #define IDLE_CPU_PERMILLE 10ULL
-
-static uint64_t now_monotonic_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 static int read_cgroup_u64(const char *slice, const char *file, const char *key, uint64_t *ret) {
         _cleanup_free_ char *path = NULL;

@@ -11,13 +11,7 @@
 #include "io.sessiond.Manager.h"
 #include "manager.h"
 #include "session.h"
-
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
+#include "time-util.h"
 
 int managed_session_new(Manager *m, const char *name, ManagedSession **ret) {
         ManagedSession *s, **ns;

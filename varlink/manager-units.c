@@ -15,6 +15,7 @@
 #include "session-render.h"
 #include "session.h"
 #include "strv.h"
+#include "time-util.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
@@ -526,13 +527,6 @@ int manager_cleanup_units(ManagedSession *s, bool failed) {
 }
 
 /* ---- describe ---- */
-
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 static int on_describe_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         static const char *const props[][2] = {

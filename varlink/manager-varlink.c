@@ -17,6 +17,7 @@
 #include "session-parse.h"
 #include "session-render.h"
 #include "session.h"
+#include "time-util.h"
 
 static int reply_no_such_session(sd_varlink *link, const char *name) {
         return sd_varlink_errorbo(link, SESSIOND_ERROR_NO_SUCH_SESSION, SD_JSON_BUILD_PAIR_STRING("name", name));
@@ -147,13 +148,6 @@ static const char *unprivileged_start_refusal(const Session *s, uid_t uid) {
         if (s->profile == SESSION_PROFILE_PERMISSIVE)
                 return "Profile=permissive needs root";
         return NULL;
-}
-
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 static uint64_t usec_or_none(uint64_t v) {
