@@ -388,38 +388,24 @@ static int parse_description(ParseState *st, const char *key, const char *value,
         return parse_string_field(st, key, value, &st->session->description);
 }
 
-static int parse_backend(ParseState *st, const char *key, const char *value, void *data) {
-        SessionBackend b = session_backend_from_string(value);
-
-        if (b < 0) {
-                error(st, "Invalid %s=, expected service, nspawn or vmspawn: '%s'", key, value);
-                return 0;
+/* An enum key: the value must be one of the names from_string() knows. */
+#define DEFINE_PARSE_ENUM(function, type, from_string, field, expected)                                  \
+        static int function(ParseState *st, const char *key, const char *value, void *data) {            \
+                type v = from_string(value);                                                             \
+                                                                                                         \
+                if (v < 0) {                                                                             \
+                        error(st, "Invalid %s=, expected " expected ": '%s'", key, value);               \
+                        return 0;                                                                        \
+                }                                                                                        \
+                st->session->field = v;                                                                  \
+                return 0;                                                                                \
         }
-        st->session->backend = b;
-        return 0;
-}
 
-static int parse_profile(ParseState *st, const char *key, const char *value, void *data) {
-        SessionProfile p = session_profile_from_string(value);
-
-        if (p < 0) {
-                error(st, "Invalid %s=, expected restrictive, moderate or permissive: '%s'", key, value);
-                return 0;
-        }
-        st->session->profile = p;
-        return 0;
-}
-
-static int parse_on_end(ParseState *st, const char *key, const char *value, void *data) {
-        SessionOnEnd o = session_on_end_from_string(value);
-
-        if (o < 0) {
-                error(st, "Invalid %s=, expected discard or persist: '%s'", key, value);
-                return 0;
-        }
-        st->session->on_end = o;
-        return 0;
-}
+DEFINE_PARSE_ENUM(parse_backend, SessionBackend, session_backend_from_string, backend,
+                  "service, nspawn or vmspawn");
+DEFINE_PARSE_ENUM(parse_profile, SessionProfile, session_profile_from_string, profile,
+                  "restrictive, moderate or permissive");
+DEFINE_PARSE_ENUM(parse_on_end, SessionOnEnd, session_on_end_from_string, on_end, "discard or persist");
 
 static int parse_exec(ParseState *st, const char *key, const char *value, void *data) {
         _cleanup_strv_free_ char **argv = NULL;
@@ -480,27 +466,54 @@ static int parse_dynamic_user(ParseState *st, const char *key, const char *value
         return parse_bool_field(st, key, value, &st->session->dynamic_user);
 }
 
-static int parse_syscall_filter(ParseState *st, const char *key, const char *value, void *data) {
+/* Splits a list value like a command line. Returns 1 with the words, 0 if the quoting is bad
+ * (reported, naming the whole value), or -ENOMEM. */
+static int split_value(ParseState *st, const char *key, const char *value, const char *bad_quoting, char ***ret) {
+        int r;
+
+        r = split_quoted(value, ret);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                error(st, "Invalid %s=, %s: '%s'", key, bad_quoting, value);
+                return 0;
+        }
+        return 1;
+}
+
+/* The shape of every word-list key: an empty value resets the list; otherwise the value is split
+ * like a command line, every word must pass valid(), and then all of them are appended. A quoting
+ * error names the whole value, a bad word names that word; either leaves the list unchanged. */
+static int parse_word_list(
+                ParseState *st,
+                const char *key,
+                const char *value,
+                char ***list,
+                bool (*valid)(const char *word),
+                const char *bad_quoting,
+                const char *bad_word) {
+
         _cleanup_strv_free_ char **words = NULL;
         int r;
 
         if (isempty(value)) {
-                st->session->system_call_filter = strv_free(st->session->system_call_filter);
+                *list = strv_free(*list);
                 return 0;
         }
-        r = split_quoted(value, &words);
-        if (r == -ENOMEM)
+        r = split_value(st, key, value, bad_quoting, &words);
+        if (r <= 0)
                 return r;
-        if (r < 0) {
-                error(st, "Invalid %s=, expected system call names or @groups: '%s'", key, value);
-                return 0;
-        }
         STRV_FOREACH(w, words)
-                if (!syscall_filter_entry_is_valid(*w)) {
-                        error(st, "Invalid %s=, unknown system call or group: '%s'", key, *w);
+                if (!valid(*w)) {
+                        error(st, "Invalid %s=, %s: '%s'", key, bad_word, *w);
                         return 0;
                 }
-        return strv_extend_strv(&st->session->system_call_filter, words);
+        return strv_extend_strv(list, words);
+}
+
+static int parse_syscall_filter(ParseState *st, const char *key, const char *value, void *data) {
+        return parse_word_list(st, key, value, &st->session->system_call_filter, syscall_filter_entry_is_valid,
+                               "expected system call names or @groups", "unknown system call or group");
 }
 
 static int parse_image(ParseState *st, const char *key, const char *value, void *data) {
@@ -517,26 +530,8 @@ static int parse_image(ParseState *st, const char *key, const char *value, void 
 }
 
 static int parse_environment(ParseState *st, const char *key, const char *value, void *data) {
-        _cleanup_strv_free_ char **words = NULL;
-        int r;
-
-        if (isempty(value)) {
-                st->session->environment = strv_free(st->session->environment);
-                return 0;
-        }
-        r = split_quoted(value, &words);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                error(st, "Invalid %s=, bad quoting: '%s'", key, value);
-                return 0;
-        }
-        STRV_FOREACH(w, words)
-                if (!env_assignment_is_valid(*w)) {
-                        error(st, "Invalid %s=, expected KEY=VALUE: '%s'", key, *w);
-                        return 0;
-                }
-        return strv_extend_strv(&st->session->environment, words);
+        return parse_word_list(st, key, value, &st->session->environment, env_assignment_is_valid,
+                               "bad quoting", "expected KEY=VALUE");
 }
 
 static int parse_abs_path(ParseState *st, const char *key, const char *value, char **field) {
@@ -661,9 +656,9 @@ static int parse_egress_allow(ParseState *st, const char *key, const char *value
                         return 0;
                 }
         }
-        r = split_quoted(value, &words);
-        if (r < 0)
-                return r == -ENOMEM ? r : 0;
+        r = split_value(st, key, value, "bad quoting", &words);
+        if (r <= 0)
+                return r;
         STRV_FOREACH(w, words) {
                 EgressRule rule, *a;
 
@@ -715,9 +710,9 @@ static int parse_egress_allow_host(ParseState *st, const char *key, const char *
                 }
                 egress_host_done(&h);
         }
-        r = split_quoted(value, &words);
-        if (r < 0)
-                return r == -ENOMEM ? r : 0;
+        r = split_value(st, key, value, "bad quoting", &words);
+        if (r <= 0)
+                return r;
         STRV_FOREACH(w, words) {
                 _cleanup_free_ char *name = NULL;
                 EgressHost h = {}, *a;
@@ -749,27 +744,16 @@ static int parse_egress_allow_host(ParseState *st, const char *key, const char *
         return 0;
 }
 
+static bool ip_address_is_valid(const char *s) {
+        uint8_t a[16];
+        int family;
+
+        return parse_ip_address(s, &family, a) >= 0;
+}
+
 static int parse_dns(ParseState *st, const char *key, const char *value, void *data) {
-        _cleanup_strv_free_ char **words = NULL;
-        int r;
-
-        if (isempty(value)) {
-                st->session->dns_servers = strv_free(st->session->dns_servers);
-                return 0;
-        }
-        r = split_quoted(value, &words);
-        if (r < 0)
-                return r == -ENOMEM ? r : 0;
-        STRV_FOREACH(w, words) {
-                uint8_t a[16];
-                int family;
-
-                if (parse_ip_address(*w, &family, a) < 0) {
-                        error(st, "Invalid %s=, expected an IPv4 or IPv6 address: '%s'", key, *w);
-                        return 0;
-                }
-        }
-        return strv_extend_strv(&st->session->dns_servers, words);
+        return parse_word_list(st, key, value, &st->session->dns_servers, ip_address_is_valid,
+                               "bad quoting", "expected an IPv4 or IPv6 address");
 }
 
 static int remember(ParseState *st, char **file, unsigned *line) {

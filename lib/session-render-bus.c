@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "parse-util.h"
 #include "session-render-bus.h"
 
 /* Appends 'v' (taken, freed on failure) to a NULL-terminated array. */
@@ -265,21 +266,6 @@ int bus_unit_assignment_type(const char *key, const char **ret_property, const c
 }
 
 /* ---- value parsers (unit-file syntax) ---- */
-
-int parse_boolean_value(const char *v) {
-        static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
-        static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
-
-        if (!v)
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (strcasecmp(v, yes[i]) == 0)
-                        return 1;
-        for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (strcasecmp(v, no[i]) == 0)
-                        return 0;
-        return -EINVAL;
-}
 
 /* Parses "123" or "1.5" into an integer part and a fraction scaled to 1e9. */
 static int parse_decimal(const char **p, uint64_t *ret_int, uint64_t *ret_frac_nano) {
@@ -761,7 +747,7 @@ static int parse_namespaces(const char *v, uint64_t *ret) {
         bool invert = false;
         int r, b;
 
-        b = parse_boolean_value(v);
+        b = parse_boolean(v);
         if (b >= 0) {
                 *ret = b ? 0 : namespace_flags_all();
                 return 0;
@@ -1039,7 +1025,7 @@ int bus_append_unit_setting(sd_bus_message *m, const char *key, const char *raw,
                 return bus_append_exec_command_privileged(m, key, argv, ignore, privileged);
         }
 
-        if (t->property_ex && parse_boolean_value(raw) < 0) {
+        if (t->property_ex && parse_boolean(raw) < 0) {
                 r = value_string(raw, unit_file_syntax, &value);
                 if (r < 0)
                         return r;
@@ -1066,7 +1052,7 @@ int bus_append_unit_setting(sd_bus_message *m, const char *key, const char *raw,
                 break;
 
         case KIND_BOOL:
-                i = parse_boolean_value(raw);
+                i = parse_boolean(raw);
                 if (i < 0)
                         return i;
                 r = sd_bus_message_append(m, "b", i);

@@ -58,7 +58,6 @@ int unit_assignment_normalize(sd_bus *bus, const char *key, const char *value, b
                               char **ret_line);
 
 /* Parsers shared with the daemon (unit-file syntax). */
-int parse_boolean_value(const char *v);
 int parse_time_span_usec(const char *v, uint64_t *ret);        /* "2h 30min", "15s", "infinity" */
 int parse_size_bytes(const char *v, uint64_t *ret);            /* "512M", "2G", "infinity" */
 /* Splits a command line the way systemd splits ExecStart=: quotes, C escapes, "%%". */

@@ -341,60 +341,11 @@ int tree_remove_at(int dir_fd, const char *name) {
         return 0;
 }
 
-static int measure(int fd, uint64_t *bytes, uint64_t *entries) {
-        _cleanup_closedir_ DIR *d = NULL;
-        int r;
+/* Calls visit() for every entry below fd (not fd itself), depth first: the entries of a
+ * directory before the directory. Symlinks are not followed. Stops at the first error. */
+typedef int (*TreeVisit)(int dir_fd, const char *name, const struct stat *st, void *userdata);
 
-        r = opendir_fd(fd, &d);
-        if (r < 0)
-                return r;
-        for (;;) {
-                struct dirent *de;
-                struct stat st;
-
-                errno = 0;
-                de = readdir(d);
-                if (!de) {
-                        if (errno != 0)
-                                return negative_errno();
-                        break;
-                }
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
-                if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return negative_errno();
-                (*entries)++;
-                if (S_ISREG(st.st_mode))
-                        *bytes += st.st_size;
-                else if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = -EBADF;
-
-                        sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub < 0)
-                                return negative_errno();
-                        r = measure(sub, bytes, entries);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-int tree_measure(int dir_fd, uint64_t *ret_bytes, uint64_t *ret_entries) {
-        uint64_t bytes = 0, entries = 0;
-        int r;
-
-        r = measure(dir_fd, &bytes, &entries);
-        if (r < 0)
-                return r;
-        if (ret_bytes)
-                *ret_bytes = bytes;
-        if (ret_entries)
-                *ret_entries = entries;
-        return 0;
-}
-
-static int chown_range(int fd, uid_t from_min, uid_t from_max, uid_t uid, gid_t gid) {
+static int walk(int fd, TreeVisit visit, void *userdata) {
         _cleanup_closedir_ DIR *d = NULL;
         int r;
 
@@ -422,20 +373,62 @@ static int chown_range(int fd, uid_t from_min, uid_t from_max, uid_t uid, gid_t 
                         sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub < 0)
                                 return negative_errno();
-                        r = chown_range(sub, from_min, from_max, uid, gid);
+                        r = walk(sub, visit, userdata);
                         if (r < 0)
                                 return r;
                 }
-                if (st.st_uid < from_min || st.st_uid > from_max || st.st_uid == uid)
-                        continue;
-                /* fchownat() clears set-uid/set-gid bits: restore the mode of regular files. */
-                if (fchownat(fd, de->d_name, uid, st.st_gid == st.st_uid ? gid : st.st_gid,
-                             AT_SYMLINK_NOFOLLOW) < 0)
-                        return negative_errno();
-                if (S_ISREG(st.st_mode) && (st.st_mode & 06000) &&
-                    fchmodat(fd, de->d_name, st.st_mode & 07777, 0) < 0)
-                        return negative_errno();
+                r = visit(fd, de->d_name, &st, userdata);
+                if (r < 0)
+                        return r;
         }
+        return 0;
+}
+
+typedef struct {
+        uint64_t bytes, entries;
+} Measure;
+
+static int measure_one(int dir_fd, const char *name, const struct stat *st, void *userdata) {
+        Measure *m = userdata;
+
+        m->entries++;
+        if (S_ISREG(st->st_mode))
+                m->bytes += st->st_size;
+        return 0;
+}
+
+int tree_measure(int dir_fd, uint64_t *ret_bytes, uint64_t *ret_entries) {
+        Measure m = {};
+        int r;
+
+        r = walk(dir_fd, measure_one, &m);
+        if (r < 0)
+                return r;
+        if (ret_bytes)
+                *ret_bytes = m.bytes;
+        if (ret_entries)
+                *ret_entries = m.entries;
+        return 0;
+}
+
+typedef struct {
+        uid_t from_min, from_max;
+        uid_t uid;
+        gid_t gid;
+} ChownRange;
+
+static int chown_one(int dir_fd, const char *name, const struct stat *st, void *userdata) {
+        const ChownRange *c = userdata;
+
+        if (st->st_uid < c->from_min || st->st_uid > c->from_max || st->st_uid == c->uid)
+                return 0;
+        /* fchownat() clears set-uid/set-gid bits: restore the mode of regular files. */
+        if (fchownat(dir_fd, name, c->uid, st->st_gid == st->st_uid ? c->gid : st->st_gid,
+                     AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        if (S_ISREG(st->st_mode) && (st->st_mode & 06000) &&
+            fchmodat(dir_fd, name, st->st_mode & 07777, 0) < 0)
+                return negative_errno();
         return 0;
 }
 
@@ -443,7 +436,7 @@ int tree_chown_range(int dir_fd, uid_t from_min, uid_t from_max, uid_t uid, gid_
         struct stat st;
         int r;
 
-        r = chown_range(dir_fd, from_min, from_max, uid, gid);
+        r = walk(dir_fd, chown_one, &(ChownRange) { .from_min = from_min, .from_max = from_max, .uid = uid, .gid = gid });
         if (r < 0)
                 return r;
         if (fstat(dir_fd, &st) < 0)
