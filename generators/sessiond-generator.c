@@ -9,8 +9,10 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "fileio.h"
 #include "macro.h"
@@ -22,6 +24,7 @@
 static bool arg_dry_run = false;
 static bool arg_strict = false;
 static FILE *log_kmsg = NULL;
+static WriteFileFlags write_flags = 0;
 
 _printf_(1, 2)
 static void log_error(const char *fmt, ...) {
@@ -59,30 +62,35 @@ static void log_open(void) {
                 (void) close(fd);
 }
 
+static bool is_fs_type(const struct statfs *s, unsigned long magic) {
+        return (unsigned long) s->f_type == magic;
+}
+
 static int write_output(int dir_fd, const char *dir, const char *name, const char *text) {
         if (arg_dry_run) {
                 printf("# %s/%s\n%s\n", dir, name, text);
                 return 0;
         }
-        return write_string_file_atomic_at(dir_fd, name, text, 0644);
+        return write_file_atomic_full(dir_fd, name, text, strlen(text), 0644, write_flags);
 }
 
-/* DIR/TARGET.wants/UNIT -> ../UNIT, replaced atomically if it exists. */
+/* DIR/TARGET.wants/UNIT -> ../UNIT, replaced atomically if it exists. Unit names are at most
+ * 255 bytes (UNIT_NAME_MAX), so the paths fit on the stack. */
 static int write_link(int dir_fd, const char *dir, const char *target, const char *suffix, const char *unit) {
-        _cleanup_free_ char *subdir = NULL, *link = NULL, *dest = NULL, *tmp = NULL;
-        char rnd[21];
+        char subdir[512], link[1024], tmp[1024], dest[512], rnd[21];
 
-        subdir = strjoin(target, suffix);
-        link = strjoin(target, suffix, "/", unit);
-        dest = strjoin("../", unit);
-        tmp = strjoin(target, suffix, "/.#", unit, ".", u64_to_string((uint64_t) random(), rnd));
-        if (!subdir || !link || !dest || !tmp)
-                return -ENOMEM;
+        if (strlen(target) + strlen(suffix) >= sizeof(subdir) || strlen(unit) > 255)
+                return -ENAMETOOLONG;
+        stpcpy(stpcpy(subdir, target), suffix);
+        stpcpy(stpcpy(stpcpy(link, subdir), "/"), unit);
+        stpcpy(stpcpy(dest, "../"), unit);
 
         if (arg_dry_run) {
                 printf("# %s/%s -> %s\n\n", dir, link, dest);
                 return 0;
         }
+        stpcpy(stpcpy(stpcpy(stpcpy(stpcpy(tmp, subdir), "/.#"), unit), "."),
+               u64_to_string((uint64_t) random(), rnd));
         if (mkdirat(dir_fd, subdir, 0755) < 0 && errno != EEXIST)
                 return -errno;
         if (symlinkat(dest, dir_fd, tmp) < 0)
@@ -222,11 +230,17 @@ int main(int argc, char *argv[]) {
         log_open();
 
         if (!arg_dry_run) {
+                struct statfs sfs;
+
                 dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dir_fd < 0) {
                         log_error("Cannot open output directory %s: %s", dir, strerror(errno));
                         return 1;
                 }
+                /* systemd gives generators directories on a tmpfs (/run/systemd/generator*): there
+                 * a sync is a no-op system call per file. Writes stay atomic (rename). */
+                if (fstatfs(dir_fd, &sfs) >= 0 && (is_fs_type(&sfs, TMPFS_MAGIC) || is_fs_type(&sfs, RAMFS_MAGIC)))
+                        write_flags |= WRITE_FILE_NO_SYNC;
         }
 
         r = session_search_path(&search_path);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -24,51 +23,82 @@ static int loop_write(int fd, const void *data, size_t size) {
         return 0;
 }
 
-int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode) {
-        _cleanup_free_ char *copy = NULL, *tmp = NULL;
+int write_file_atomic_full(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                           WriteFileFlags flags) {
         _cleanup_close_ int fd = -EBADF, parent_fd = -EBADF;
-        const char *dir, *base;
-        int r;
+        _cleanup_free_ char *tmp = NULL;
+        const char *slash, *base;
+        size_t n_base;
+        char rnd[9];
+        int pfd, r;
 
         if (!path || (!data && size > 0))
                 return -EINVAL;
 
-        copy = strdup(path);
-        if (!copy)
-                return -ENOMEM;
-        base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        slash = strrchr(path, '/');
+        base = slash ? slash + 1 : path;
         if (isempty(base))
                 return -EISDIR;
-        dir = dirname(copy);
 
-        parent_fd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parent_fd < 0)
-                return -errno;
+        if (slash) {
+                _cleanup_free_ char *dir = strndup(path, slash == path ? 1 : (size_t) (slash - path));
 
-        if (asprintf(&tmp, ".#%s.%08x", base, (unsigned) random()) < 0) {
-                tmp = NULL;
+                if (!dir)
+                        return -ENOMEM;
+                parent_fd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (parent_fd < 0)
+                        return -errno;
+                pfd = parent_fd;
+        } else if (!(flags & WRITE_FILE_NO_SYNC)) {
+                /* the directory is fsync()ed: it needs a descriptor of its own */
+                parent_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (parent_fd < 0)
+                        return -errno;
+                pfd = parent_fd;
+        } else
+                pfd = dir_fd;
+
+        /* ".#BASE.xxxxxxxx": 8 hex digits of random() */
+        n_base = strlen(base);
+        tmp = malloc(n_base + 2 + 1 + 8 + 1);
+        if (!tmp)
                 return -ENOMEM;
-        }
+        {
+                unsigned long v = (unsigned long) random();
 
-        fd = openat(parent_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+                for (int i = 7; i >= 0; i--, v >>= 4)
+                        rnd[i] = "0123456789abcdef"[v & 0xf];
+                rnd[8] = 0;
+        }
+        memcpy(tmp, ".#", 2);
+        memcpy(tmp + 2, base, n_base);
+        tmp[2 + n_base] = '.';
+        memcpy(tmp + 3 + n_base, rnd, 9);
+
+        fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return -errno;
 
         r = loop_write(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && !(flags & WRITE_FILE_NO_SYNC) && fsync(fd) < 0)
                 r = -errno;
-        if (r >= 0 && renameat(parent_fd, tmp, parent_fd, base) < 0)
+        if (r >= 0 && renameat(pfd, tmp, pfd, base) < 0)
                 r = -errno;
         if (r < 0) {
-                (void) unlinkat(parent_fd, tmp, 0);
+                (void) unlinkat(pfd, tmp, 0);
                 return r;
         }
 
         /* Make the rename itself durable. */
-        (void) fsync(parent_fd);
+        if (!(flags & WRITE_FILE_NO_SYNC))
+                (void) fsync(pfd);
         return 0;
+}
+
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode) {
+        return write_file_atomic_full(dir_fd, path, data, size, mode, 0);
 }
 
 int write_string_file_atomic_at(int dir_fd, const char *path, const char *s, mode_t mode) {

@@ -10,5 +10,15 @@
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode);
 int write_string_file_atomic_at(int dir_fd, const char *path, const char *s, mode_t mode);
 
+typedef enum WriteFileFlags {
+        /* Still atomic (temporary file + rename), but neither the file nor the directory is
+         * fsync()ed: for files on a tmpfs such as a generator's output, where a sync does nothing
+         * but cost a system call or two. */
+        WRITE_FILE_NO_SYNC = 1 << 0,
+} WriteFileFlags;
+
+int write_file_atomic_full(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                           WriteFileFlags flags);
+
 /* Reads a whole regular file, up to max_size bytes, NUL-terminated. */
 int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size);

@@ -31,24 +31,36 @@ static bool is_masked(const char *path, bool maybe_link) {
  * if strip is set. A missing directory is not an error. */
 static int list_dir(const char *dir, const char *suffix, bool strip, char ***names) {
         _cleanup_(closedirp) DIR *d = NULL;
-        size_t sl = strlen(suffix);
+        size_t sl = strlen(suffix), n = strv_length(*names), allocated = n + 1;
         struct dirent *de;
 
         d = opendir(dir);
         if (!d)
                 return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 
+        /* Grows geometrically: strv_consume() would walk the whole list for every name. */
         while ((errno = 0, de = readdir(d))) {
-                size_t n = strlen(de->d_name);
-                int r;
+                size_t len = strlen(de->d_name);
+                char *name;
 
-                if (de->d_name[0] == '.' || n <= sl || !streq(de->d_name + n - sl, suffix))
+                if (de->d_name[0] == '.' || len <= sl || !streq(de->d_name + len - sl, suffix))
                         continue;
                 if (de->d_type != DT_REG && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
                         continue;
-                r = strv_consume(names, strip ? strndup(de->d_name, n - sl) : strdup(de->d_name));
-                if (r < 0)
-                        return r;
+                if (n + 2 > allocated) {
+                        size_t want = allocated < 32 ? 64 : allocated * 2;
+                        char **l = reallocarray(*names, want, sizeof(char *));
+
+                        if (!l)
+                                return -ENOMEM;
+                        *names = l;
+                        allocated = want;
+                }
+                name = strip ? strndup(de->d_name, len - sl) : strdup(de->d_name);
+                if (!name)
+                        return -ENOMEM;
+                (*names)[n++] = name;
+                (*names)[n] = NULL;
         }
         if (errno > 0)
                 return -errno;
@@ -145,7 +157,6 @@ int session_find(const char *name, char **search_path, char **ret_path, char ***
 
         STRV_FOREACH(dir, search_path) {
                 _cleanup_free_ char *p = NULL;
-
                 struct stat st;
 
                 p = strjoin(*dir, "/", name, ".session");

@@ -1057,7 +1057,8 @@ static int handler(void *user, const char *section, const char *name, const char
                 size_t i;
 
                 for (i = 0; i < ELEMENTSOF(key_table); i++)
-                        if (key_table[i].section == st->section && streq(key_table[i].key, name))
+                        if (key_table[i].section == st->section && key_table[i].key[0] == name[0] &&
+                            streq(key_table[i].key, name))
                                 break;
                 if (i >= ELEMENTSOF(key_table)) {
                         error(st, "Unknown key %s= in section [%s]", name, section_names[st->section]);

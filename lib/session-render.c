@@ -25,8 +25,6 @@ struct UnitAssignmentChunk {
 void unit_assignments_done(UnitAssignments *a) {
         if (!a)
                 return;
-        for (size_t i = 0; i < a->n_items; i++)
-                strv_free(a->items[i].argv);
         free(a->items);
         while (a->chunks) {
                 UnitAssignmentChunk *next = a->chunks->next;
@@ -37,13 +35,13 @@ void unit_assignments_done(UnitAssignments *a) {
         *a = (UnitAssignments) {};
 }
 
-/* Copies n bytes of s into the list's chunks, NUL-terminated. */
-static const char *intern_n(UnitAssignments *a, const char *s, size_t n) {
+/* n bytes in the list's chunks, at a multiple of 'align' (a power of two). */
+static void *chunk_alloc(UnitAssignments *a, size_t n, size_t align) {
         UnitAssignmentChunk *c = a->chunks;
-        char *p;
+        size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
 
-        if (!c || c->size - c->used < n + 1) {
-                size_t size = n + 1 > CHUNK_SIZE ? n + 1 : CHUNK_SIZE;
+        if (!c || at > c->size || c->size - at < n) {
+                size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
 
                 c = malloc(sizeof(UnitAssignmentChunk) + size);
                 if (!c)
@@ -52,11 +50,20 @@ static const char *intern_n(UnitAssignments *a, const char *s, size_t n) {
                 c->used = 0;
                 c->next = a->chunks;
                 a->chunks = c;
+                at = 0;
         }
-        p = c->data + c->used;
+        c->used = at + n;
+        return c->data + at;
+}
+
+/* Copies n bytes of s into the list's chunks, NUL-terminated. */
+static const char *intern_n(UnitAssignments *a, const char *s, size_t n) {
+        char *p = chunk_alloc(a, n + 1, 1);
+
+        if (!p)
+                return NULL;
         memcpy(p, s, n);
         p[n] = 0;
-        c->used += n + 1;
         return p;
 }
 
@@ -64,10 +71,37 @@ static const char *intern(UnitAssignments *a, const char *s) {
         return intern_n(a, s, strlen(s));
 }
 
+/* p1 followed by p2, in the list's chunks. */
+static const char *intern_join(UnitAssignments *a, const char *p1, const char *p2) {
+        size_t n1 = strlen(p1), n2 = strlen(p2);
+        char *p = chunk_alloc(a, n1 + n2 + 1, 1);
+
+        if (!p)
+                return NULL;
+        memcpy(p, p1, n1);
+        memcpy(p + n1, p2, n2 + 1);
+        return p;
+}
+
+/* A NULL-terminated copy of n words, pointer array and strings in the list's chunks. */
+static char **intern_argv(UnitAssignments *a, const char *const *argv, size_t n) {
+        char **v = chunk_alloc(a, (n + 1) * sizeof(char *), _Alignof(char *));
+
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                v[i] = (char *) intern(a, argv[i]);
+                if (!v[i])
+                        return NULL;
+        }
+        v[n] = NULL;
+        return v;
+}
+
 /* 'key' must be a static string or be interned by the caller; so must 'value' if !copy_value. */
 static int add_raw(UnitAssignments *a, UnitSection section, const char *key, const char *value,
-                   bool copy_value, char **argv, bool passthrough) {
-        _cleanup_strv_free_ char **copy = NULL;
+                   bool copy_value, const char *const *argv, size_t n_argv, bool passthrough) {
+        char **copy = NULL;
         const char *v = value;
 
         if (copy_value) {
@@ -76,7 +110,7 @@ static int add_raw(UnitAssignments *a, UnitSection section, const char *key, con
                         return -ENOMEM;
         }
         if (argv) {
-                copy = strv_copy(argv);
+                copy = intern_argv(a, argv, n_argv);
                 if (!copy)
                         return -ENOMEM;
         }
@@ -93,24 +127,24 @@ static int add_raw(UnitAssignments *a, UnitSection section, const char *key, con
                 .section = section,
                 .key = key,
                 .value = v,
-                .argv = TAKE_PTR(copy),
+                .argv = copy,
                 .passthrough = passthrough,
         };
         return 0;
 }
 
 static int add_full(UnitAssignments *a, UnitSection section, const char *key, const char *value,
-                    char **argv, bool passthrough) {
-        return add_raw(a, section, key, value, true, argv, passthrough);
+                    bool passthrough) {
+        return add_raw(a, section, key, value, true, NULL, 0, passthrough);
 }
 
 static int add(UnitAssignments *a, const char *key, const char *value) {
-        return add_full(a, UNIT_SECTION_SERVICE, key, value, NULL, false);
+        return add_full(a, UNIT_SECTION_SERVICE, key, value, false);
 }
 
 /* For string literals and the static profile table: nothing to copy. */
 static int add_static(UnitAssignments *a, const char *key, const char *value) {
-        return add_raw(a, UNIT_SECTION_SERVICE, key, value, false, NULL, false);
+        return add_raw(a, UNIT_SECTION_SERVICE, key, value, false, NULL, 0, false);
 }
 
 static int add_passthrough(UnitAssignments *a, UnitSection section, const PassthroughEntry *e) {
@@ -118,7 +152,7 @@ static int add_passthrough(UnitAssignments *a, UnitSection section, const Passth
 
         if (!k)
                 return -ENOMEM;
-        return add_full(a, section, k, e->value, NULL, true);
+        return add_full(a, section, k, e->value, true);
 }
 
 /* Joins up to four pieces without printf. */
@@ -160,10 +194,31 @@ static int add_limit(UnitAssignments *a, const char *key, uint64_t v) {
         return add_u64(a, key, v, NULL);
 }
 
+/* Dotted quad without printf (glibc's inet_ntop() formats each byte with sprintf()). */
+static char *ipv4_to_string(const uint8_t address[static 4], char buf[static INET_ADDRSTRLEN]) {
+        char *p = buf;
+
+        for (size_t i = 0; i < 4; i++) {
+                uint8_t b = address[i];
+
+                if (i > 0)
+                        *p++ = '.';
+                if (b >= 100)
+                        *p++ = (char) ('0' + b / 100);
+                if (b >= 10)
+                        *p++ = (char) ('0' + b / 10 % 10);
+                *p++ = (char) ('0' + b % 10);
+        }
+        *p = 0;
+        return buf;
+}
+
 static int add_prefix(UnitAssignments *a, const char *key, int family, const uint8_t *address, unsigned prefixlen) {
         char buf[INET6_ADDRSTRLEN], len[21];
 
-        if (!inet_ntop(family, address, buf, sizeof(buf)))
+        if (family == AF_INET)
+                ipv4_to_string(address, buf);
+        else if (!inet_ntop(family, address, buf, sizeof(buf)))
                 return -EINVAL;
         return add4(a, key, buf, "/", u64_to_string(prefixlen, len), NULL);
 }
@@ -243,137 +298,107 @@ static int render_slice(const Session *s, UnitAssignments *a) {
 }
 
 /* An Exec*= assignment from argv; the value is the argv joined by spaces, for information. */
-static int add_exec(UnitAssignments *a, const char *key, char **argv, bool privileged) {
-        _cleanup_free_ char *joined = NULL;
+static int add_exec(UnitAssignments *a, const char *key, const char *const *argv, size_t n, bool privileged) {
         size_t len = 0;
-        char *p;
+        char *joined, *p;
         int r;
 
-        STRV_FOREACH(w, argv)
-                len += strlen(*w) + 1;
-        joined = malloc(len + 2);
+        for (size_t i = 0; i < n; i++)
+                len += strlen(argv[i]) + 1;
+        joined = chunk_alloc(a, len + 2, 1);
         if (!joined)
                 return -ENOMEM;
         p = joined;
         if (privileged)
                 *p++ = '+';
-        STRV_FOREACH(w, argv) {
-                if (w != argv)
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
                         *p++ = ' ';
-                p = stpcpy(p, *w);
+                p = stpcpy(p, argv[i]);
         }
         *p = 0;
-        r = add_full(a, UNIT_SECTION_SERVICE, key, joined, argv, false);
+        r = add_raw(a, UNIT_SECTION_SERVICE, key, joined, false, argv, n, false);
         if (r < 0)
                 return r;
         a->items[a->n_items - 1].privileged = privileged;
         return 0;
 }
 
-static int strv_extend_allow(char ***l, const char *rule) {
-        _cleanup_free_ char *arg = strjoin("--allow=", rule);
-
-        if (!arg)
-                return -ENOMEM;
-        return strv_extend(l, arg);
-}
-
 /* The session's nftables chain is set up and removed by the unit itself, with full privileges
  * ('+'), so that egress is enforced whether or not sessiond runs: sessiond-egress setup NAME
  * --allow=RULE... before the session starts, sessiond-egress remove NAME after it stopped. */
 static int render_egress(const Session *s, UnitAssignments *a) {
-        _cleanup_strv_free_ char **setup = NULL, **remove = NULL;
+        _cleanup_free_ const char **setup = NULL;
+        size_t n = 0;
         int r;
 
         if (egress_none(s))
                 return 0;
 
-        setup = calloc(1, sizeof(char *));
-        remove = calloc(1, sizeof(char *));
-        if (!setup || !remove)
+        setup = calloc(5 + s->n_egress_rules + s->n_egress_hosts + strv_length(s->dns_servers), sizeof(const char *));
+        if (!setup)
                 return -ENOMEM;
-        r = strv_extend(&setup, SESSIOND_EGRESS_PATH);
-        if (r >= 0)
-                r = strv_extend(&setup, "setup");
-        if (r >= 0)
-                r = strv_extend(&setup, s->name);
-        if (r >= 0)
-                r = strv_extend(&remove, SESSIOND_EGRESS_PATH);
-        if (r >= 0)
-                r = strv_extend(&remove, "remove");
-        if (r >= 0)
-                r = strv_extend(&remove, s->name);
-        if (r < 0)
-                return r;
+        setup[n++] = SESSIOND_EGRESS_PATH;
+        setup[n++] = "setup";
+        setup[n++] = s->name;
         if (s->egress_default_allow) {
-                r = strv_extend_allow(&setup, "0.0.0.0/0");
-                if (r >= 0)
-                        r = strv_extend_allow(&setup, "::/0");
-                if (r < 0)
-                        return r;
+                setup[n++] = "--allow=0.0.0.0/0";
+                setup[n++] = "--allow=::/0";
         }
         for (size_t i = 0; i < s->n_egress_rules; i++) {
                 _cleanup_free_ char *rule = NULL;
 
                 r = egress_rule_to_string(s->egress_rules + i, &rule);
-                if (r >= 0)
-                        r = strv_extend_allow(&setup, rule);
                 if (r < 0)
                         return r;
+                setup[n] = intern_join(a, "--allow=", rule);
+                if (!setup[n++])
+                        return -ENOMEM;
         }
         for (size_t i = 0; i < s->n_egress_hosts; i++) {
-                _cleanup_free_ char *host = NULL, *arg = NULL;
+                _cleanup_free_ char *host = NULL;
 
                 r = egress_host_to_string(s->egress_hosts + i, &host);
                 if (r < 0)
                         return r;
-                arg = strjoin("--allow-host=", host);
-                if (!arg)
+                setup[n] = intern_join(a, "--allow-host=", host);
+                if (!setup[n++])
                         return -ENOMEM;
-                r = strv_extend(&setup, arg);
-                if (r < 0)
-                        return r;
         }
         STRV_FOREACH(d, s->dns_servers) {
-                _cleanup_free_ char *rule = strjoin(*d, " :53");
+                const char *rule = intern_join(a, *d, " :53");
 
-                if (!rule)
+                setup[n] = rule ? intern_join(a, "--allow=", rule) : NULL;
+                if (!setup[n++])
                         return -ENOMEM;
-                r = strv_extend_allow(&setup, rule);
-                if (r < 0)
-                        return r;
         }
 
-        r = add_exec(a, "ExecStartPre", setup, true);
+        r = add_exec(a, "ExecStartPre", setup, n, true);
         if (r >= 0)
-                r = add_exec(a, "ExecStopPost", remove, true);
+                r = add_exec(a, "ExecStopPost",
+                             (const char *const[]) { SESSIOND_EGRESS_PATH, "remove", s->name }, 3, true);
         return r;
 }
 
 static int render_exec(const Session *s, UnitAssignments *a) {
-        _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *name_arg = NULL;
-        int r;
+        _cleanup_free_ const char **argv = NULL;
+        size_t n = 0;
 
-        name_arg = strjoin("--name=", s->name);
-        if (!name_arg)
-                return -ENOMEM;
-        argv = calloc(1, sizeof(char *));
+        argv = calloc(4 + strv_length(s->exec), sizeof(const char *));
         if (!argv)
                 return -ENOMEM;
-        r = strv_extend(&argv, SESSIOND_AGENT_PATH);
-        if (r >= 0)
-                r = strv_extend(&argv, name_arg);
-        if (r >= 0 && s->terminal)
-                r = strv_extend(&argv, "--terminal");
-        if (r >= 0 && s->exec) {
-                r = strv_extend(&argv, "--");
-                if (r >= 0)
-                        r = strv_extend_strv(&argv, s->exec);
+        argv[n++] = SESSIOND_AGENT_PATH;
+        argv[n] = intern_join(a, "--name=", s->name);
+        if (!argv[n++])
+                return -ENOMEM;
+        if (s->terminal)
+                argv[n++] = "--terminal";
+        if (s->exec) {
+                argv[n++] = "--";
+                STRV_FOREACH(w, s->exec)
+                        argv[n++] = *w;
         }
-        if (r < 0)
-                return r;
-        return add_exec(a, "ExecStart", argv, false);
+        return add_exec(a, "ExecStart", argv, n, false);
 }
 
 static int render_workspace(const Session *s, UnitAssignments *a) {
@@ -416,9 +441,9 @@ static int render_service(const Session *s, UnitAssignments *a) {
 
         if (!egress_none(s)) {
                 /* The table (and its fail-closed catch-all) before the session's own chain. */
-                r = add_full(a, UNIT_SECTION_UNIT, "Requires", "sessiond-egress.service", NULL, false);
+                r = add_full(a, UNIT_SECTION_UNIT, "Requires", "sessiond-egress.service", false);
                 if (r >= 0)
-                        r = add_full(a, UNIT_SECTION_UNIT, "After", "sessiond-egress.service", NULL, false);
+                        r = add_full(a, UNIT_SECTION_UNIT, "After", "sessiond-egress.service", false);
                 if (r < 0)
                         return r;
         }

@@ -55,6 +55,28 @@ int main(void) {
         ASSERT_ERROR(read_full_file(path, 4, &data, NULL), EFBIG);
         ASSERT_TRUE(!data);
 
+        /* WRITE_FILE_NO_SYNC through a directory fd, a bare name and a subdirectory path:
+         * same content, mode and no temporary file left. */
+        {
+                _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                ASSERT_TRUE(dfd >= 0);
+                ASSERT_OK(write_file_atomic_full(dfd, "unit.service", "[Unit]\n", 7, 0644, WRITE_FILE_NO_SYNC));
+                ASSERT_OK(mkdirat(dfd, "sub", 0755));
+                ASSERT_OK(write_file_atomic_full(dfd, "sub/x.conf", "x\n", 2, 0600, WRITE_FILE_NO_SYNC));
+                ASSERT_OK(write_file_atomic_full(dfd, "unit.service", "[Unit]\nA=b\n", 11, 0644, WRITE_FILE_NO_SYNC));
+                ASSERT_ERROR(write_file_atomic_full(dfd, "sub/", "x", 1, 0600, WRITE_FILE_NO_SYNC), EISDIR);
+                ASSERT_OK(fstatat(dfd, "unit.service", &st, 0));
+                ASSERT_EQ(st.st_mode & 07777, 0644);
+                ASSERT_EQ(st.st_size, 11);
+                ASSERT_OK(fstatat(dfd, "sub/x.conf", &st, 0));
+                ASSERT_EQ(st.st_mode & 07777, 0600);
+                ASSERT_EQ(count_entries(dir), 3);
+                ASSERT_OK(unlinkat(dfd, "sub/x.conf", 0));
+                ASSERT_OK(unlinkat(dfd, "sub", AT_REMOVEDIR));
+                ASSERT_OK(unlinkat(dfd, "unit.service", 0));
+        }
+
         ASSERT_OK(unlink(path));
         ASSERT_OK(rmdir(dir));
         return 0;
