@@ -142,9 +142,16 @@ static int add(UnitAssignments *a, const char *key, const char *value) {
         return add_full(a, UNIT_SECTION_SERVICE, key, value, false);
 }
 
-/* For string literals and the static profile table: nothing to copy. */
+/* For string literals and the static profile table: nothing to copy, and nothing in them
+ * that a unit file would expand ('%') or that needs quoting. */
 static int add_static(UnitAssignments *a, const char *key, const char *value) {
-        return add_raw(a, UNIT_SECTION_SERVICE, key, value, false, NULL, 0, false);
+        int r;
+
+        r = add_raw(a, UNIT_SECTION_SERVICE, key, value, false, NULL, 0, false);
+        if (r < 0)
+                return r;
+        a->items[a->n_items - 1].plain = true;
+        return 0;
 }
 
 static int add_passthrough(UnitAssignments *a, UnitSection section, const PassthroughEntry *e) {
@@ -730,8 +737,9 @@ static void put_line(Buffer *b, const char *key, const char *value) {
 /* Writes one assignment. Values we made are escaped for specifiers ('%'); pass-through values
  * are the user's and are written as they are. */
 static int write_assignment(Buffer *b, const UnitAssignment *a) {
-        if (a->passthrough || (!a->argv && !strchr(a->value, '%') &&
-                               !(streq(a->key, "Environment") && needs_quoting(a->value, false)))) {
+        if (a->plain || a->passthrough ||
+            (!a->argv && !strchr(a->value, '%') &&
+             !(streq(a->key, "Environment") && needs_quoting(a->value, false)))) {
                 put_line(b, a->key, a->value);
                 return 0;
         }
@@ -792,31 +800,31 @@ static void write_header(Buffer *b, const Session *s, const char *what) {
         }
 }
 
+static void write_section_header(Buffer *b, UnitSection sec, const char *main_section) {
+        put(b, "\n[");
+        put(b, sec == UNIT_SECTION_SERVICE ? main_section : "Install");
+        put(b, "]\n");
+}
+
+/* [Unit] (its header is already written), then the main section (written even when empty),
+ * then [Install] if anything goes there. The renderer adds the items in this order. */
 static int write_sections(Buffer *b, const UnitAssignments *a, const char *main_section) {
+        UnitSection cur = UNIT_SECTION_UNIT;
         int r;
 
-        for (UnitSection sec = UNIT_SECTION_UNIT; sec < _UNIT_SECTION_MAX; sec++) {
-                bool any = false;
+        for (size_t i = 0; i < a->n_items; i++) {
+                UnitSection sec = a->items[i].section;
 
-                for (size_t i = 0; i < a->n_items; i++) {
-                        if (a->items[i].section != sec)
-                                continue;
-                        if (!any && sec != UNIT_SECTION_UNIT) {
-                                put(b, "\n[");
-                                put(b, sec == UNIT_SECTION_SERVICE ? main_section : "Install");
-                                put(b, "]\n");
-                        }
-                        any = true;
-                        r = write_assignment(b, a->items + i);
-                        if (r < 0)
-                                return r;
-                }
-                if (!any && sec == UNIT_SECTION_SERVICE) {
-                        put(b, "\n[");
-                        put(b, main_section);
-                        put(b, "]\n");
-                }
+                assert(sec >= cur);
+                for (; cur < sec; cur++)
+                        if (cur + 1 == UNIT_SECTION_SERVICE || cur + 1 == sec)
+                                write_section_header(b, cur + 1, main_section);
+                r = write_assignment(b, a->items + i);
+                if (r < 0)
+                        return r;
         }
+        if (cur == UNIT_SECTION_UNIT)
+                write_section_header(b, UNIT_SECTION_SERVICE, main_section);
         return 0;
 }
 

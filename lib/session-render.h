@@ -31,6 +31,8 @@ typedef struct UnitAssignment {
         bool passthrough;
         /* Exec*= with argv: the '+' prefix, run with full privileges outside the sandbox. */
         bool privileged;
+        /* Known to need no escaping or quoting in a unit file (literals of the renderer). */
+        bool plain;
 } UnitAssignment;
 
 typedef struct UnitAssignmentChunk UnitAssignmentChunk;
