@@ -175,6 +175,25 @@ static Section section_from_name(const char *s, size_t n) {
         return SECTION_INVALID;
 }
 
+/* The first byte in [p, end) below 0x20 other than TAB, or DEL; NULL if there is none. Eight
+ * bytes at a time: a word without a byte below 0x20 and without 0x7f is skipped whole. */
+static const char *find_control_char(const char *p, const char *end) {
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+
+        for (; end - p >= 8; p += 8) {
+                uint64_t w, d;
+
+                memcpy(&w, p, sizeof(w));
+                d = w ^ (ones * 0x7f);
+                if ((((w - ones * 0x20) & ~w) | ((d - ones) & ~d)) & highs)
+                        break;  /* something in these 8 bytes: look at each below */
+        }
+        for (; p < end; p++)
+                if (((unsigned char) *p < 0x20 && *p != '\t') || *p == 0x7f)
+                        return p;
+        return NULL;
+}
+
 static char *reader(char *str, int num, void *stream) {
         ParseState *st = stream;
 
@@ -201,12 +220,8 @@ static char *reader(char *str, int num, void *stream) {
                         error(st, "Line contains a NUL byte");
                         continue;
                 }
-                for (p = start; p < end; p++)
-                        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
-                                if (*p != '\t')
-                                        break;
-                        }
-                if (p < end) {
+                p = find_control_char(start, end);
+                if (p) {
                         error(st, "Line contains control character 0x%02x", (unsigned) (unsigned char) *p);
                         continue;
                 }

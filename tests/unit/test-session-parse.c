@@ -108,6 +108,29 @@ static void test_inih_pitfalls(void) {
         s = parse_ok("[Session]\r\nDescription=crlf\r\n");
         ASSERT_STREQ(s->description, "crlf");
         s = session_free(s);
+        /* Control characters anywhere in a line (the reader checks 8 bytes at a time: in the
+         * first word, a later word, the tail); TAB and UTF-8 pass. */
+        {
+                static const struct {
+                        const char *text;
+                        const char *error;
+                } cases[] = {
+                        { "[Session]\nDescription=\x01" "bcdefghijklmnop\n", "<test>:2: Line contains control character 0x01" },
+                        { "[Session]\nDescription=abcdefghij\x1f" "klmnop\n", "<test>:2: Line contains control character 0x1f" },
+                        { "[Session]\nDescription=abcdefghijklmnopq\x7f\n", "<test>:2: Line contains control character 0x7f" },
+                        { "[Session]\nDescription=ab\tcdefgh\x0b" "ijklmnop\n", "<test>:2: Line contains control character 0x0b" },
+                        { "[Session]\nDescription=\t\t\t\t\t\t\t\t\t\t\x0e\n", "<test>:2: Line contains control character 0x0e" },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                        m = parse_bad(cases[i].text, 1);
+                        ASSERT_STREQ(m, cases[i].error);
+                        m = mfree(m);
+                }
+                s = parse_ok("[Session]\nDescription=caf\xc3\xa9 \xe2\x80\x94" " tab\there, long enough for words\n");
+                ASSERT_STREQ(s->description, "caf\xc3\xa9 \xe2\x80\x94" " tab\there, long enough for words");
+                s = session_free(s);
+        }
 }
 
 static void test_all_errors_reported(void) {
