@@ -11,6 +11,7 @@
 #include "sessionctl-attach.h"
 #include "sessionctl-check.h"
 #include "sessionctl-exec.h"
+#include "sessionctl-persist.h"
 #include "sessionctl-verify.h"
 #include "sessionctl.h"
 
@@ -166,6 +167,7 @@ static void help(void) {
                "  start NAME                 Start NAME.session from the search path\n"
                "  start --file=PATH [NAME]   Start the session in PATH (name: file name or NAME)\n"
                "  start --text=TEXT NAME     Start a session given inline\n"
+               "  start --restore NAME       ... resuming from its saved workspace\n"
                "  stop NAME...               Stop sessions (waits until every process is gone)\n"
                "  kill NAME... [--signal=SIG] [--kill-whom=all|main]\n"
                "                             Send a signal to a session's processes\n"
@@ -175,7 +177,10 @@ static void help(void) {
                "  verify FILE|NAME...        Check session files (no daemon needed)\n"
                "  exec [-t] NAME [--] CMD... Run a command in a session (exit status: the command's)\n"
                "  attach [--read-only] NAME  Join a session's terminal (Ctrl-] detaches)\n"
-               "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n\n"
+               "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n"
+               "  persist NAME...            Save the workspace of running sessions now\n"
+               "  snapshot save|restore|delete NAME SNAP\n"
+               "  snapshot list NAME         Named copies of a session's workspace, with sizes\n\n"
                "Options:\n"
                "  -h --help                  Show this help\n"
                "     --version               Show the version\n"
@@ -205,6 +210,8 @@ static const Verb verbs[] = {
         { "exec",   verb_exec },
         { "attach", verb_attach },
         { "check",  verb_check },
+        { "persist",  verb_persist },
+        { "snapshot", verb_snapshot },
 };
 
 
