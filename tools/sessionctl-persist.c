@@ -13,27 +13,6 @@
 #include "sessionctl-persist.h"
 #include "sessionctl.h"
 
-/* The errors of these methods, then sessionctl's common ones. Returns an exit code. */
-static int report(const char *error_id, sd_json_variant *params, const char *name, const char *snap) {
-        static const struct { const char *id; int code; const char *what; } map[] = {
-                { SESSIOND_ERROR_NO_SUCH_SNAPSHOT, EXIT_NO_SUCH_SESSION, "No such snapshot" },
-                { SESSIOND_ERROR_NOTHING_SAVED,    EXIT_NO_SUCH_SESSION, "Nothing saved for" },
-                { SESSIOND_ERROR_SNAPSHOT_EXISTS,  EXIT_SESSION_EXISTS,  "Snapshot exists already" },
-                { SESSIOND_ERROR_NO_WORKSPACE,     EXIT_FAIL,            "No workspace to save" },
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (streq(error_id, map[i].id)) {
-                        if (arg_json != SD_JSON_FORMAT_OFF) {
-                                (void) sessionctl_report_error(error_id, params);
-                                return map[i].code;
-                        }
-                        fprintf(stderr, "%s: %s%s%s\n", map[i].what, name, snap ? "/" : "", strempty(snap));
-                        return map[i].code;
-                }
-        return sessionctl_report_error(error_id, params);
-}
-
 /* Returns 0 or a negative exit code. */
 static int call(const char *method, const char *name, const char *snap, sd_varlink **vl, sd_json_variant **ret_reply) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
@@ -57,7 +36,7 @@ static int call(const char *method, const char *name, const char *snap, sd_varli
                 return -EXIT_NO_DAEMON;
         }
         if (error_id)
-                return -report(error_id, reply, name, snap);
+                return -sessionctl_report_error(error_id, reply);
         if (ret_reply)
                 *ret_reply = reply;     /* owned by the connection */
         return 0;

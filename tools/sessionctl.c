@@ -79,6 +79,22 @@ int sessionctl_report_error(const char *error_id, sd_json_variant *parameters) {
                         u && sd_json_variant_is_string(u) ? sd_json_variant_string(u) : "", strna(why));
                 return EXIT_UNIT_FAILED;
         }
+        if (streq(error_id, SESSIOND_ERROR_NOTHING_SAVED)) {
+                fprintf(stderr, "Nothing saved for %s.\n", strna(n));
+                return EXIT_NO_SUCH_SESSION;
+        }
+        if (streq(error_id, SESSIOND_ERROR_NO_SUCH_SNAPSHOT) || streq(error_id, SESSIOND_ERROR_SNAPSHOT_EXISTS)) {
+                sd_json_variant *snap = sd_json_variant_by_key(parameters, "snapshot");
+                bool exists = streq(error_id, SESSIOND_ERROR_SNAPSHOT_EXISTS);
+
+                fprintf(stderr, "%s: %s/%s\n", exists ? "Snapshot exists already" : "No such snapshot", strna(n),
+                        snap && sd_json_variant_is_string(snap) ? sd_json_variant_string(snap) : "?");
+                return exists ? EXIT_SESSION_EXISTS : EXIT_NO_SUCH_SESSION;
+        }
+        if (streq(error_id, SESSIOND_ERROR_NO_WORKSPACE)) {
+                fprintf(stderr, "No workspace to save or restore for %s%s%s\n", strna(n), why ? ": " : ".", strempty(why));
+                return EXIT_FAIL;
+        }
         if (streq(error_id, SESSIOND_ERROR_INVALID_SESSION)) {
                 sd_json_variant *errors = sd_json_variant_by_key(parameters, "errors"), *e;
 
