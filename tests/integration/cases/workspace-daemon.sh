@@ -19,6 +19,7 @@ host_digest() {  # every name, type, mode, owner and content below $1
 
 rm -rf "$src" "$state" "/var/lib/sessiond/snapshots/$name" "/var/lib/sessiond/workspaces/wsidle"
 mkdir -p "$src/sub"
+chmod 0777 "$src/sub"    # the session (a dynamic user) may delete in it: a whiteout
 echo "from the host" >"$src/host.txt"
 head -c 256K /dev/urandom >"$src/sub/blob"
 before=$(host_digest "$src")
