@@ -408,8 +408,80 @@ static int render_exec(const Session *s, UnitAssignments *a) {
         return add_exec(a, "ExecStart", argv, n, false);
 }
 
+/* An argv of the words that are not NULL. */
+static int argv_from_words(char ***ret, const char * const *words, size_t n) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (words[i]) {
+                        r = strv_extend(&l, words[i]);
+                        if (r < 0)
+                                return r;
+                }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Workspaces that must outlive the unit's own mount namespace (overlay; tmpfs whose content
+ * OnEnd=persist keeps) are mounted by sessiond-workspace with full privileges around the
+ * session, as lib/workspace.h describes: "setup" before it starts ("restore" first when
+ * sessiond starts it with restore), "teardown" (--persist for OnEnd=persist) after it ended,
+ * whatever ended it (stop, RuntimeMaxSec=, a crash: ExecStopPost= runs for all of them), and
+ * the unit binds the merged directory. '-': the source does not exist yet when PID 1 builds
+ * the namespace of the '+' commands. */
+static int render_workspace_helper(const Session *s, UnitAssignments *a, const char *target) {
+        _cleanup_strv_free_ char **restore = NULL, **setup = NULL, **teardown = NULL;
+        _cleanup_free_ char *mode = NULL, *path = NULL, *size = NULL;
+        int r;
+
+        mode = strjoin("--mode=", workspace_mode_to_string(s->workspace_mode));
+        if (!mode)
+                return -ENOMEM;
+        if (s->workspace_path) {
+                path = strjoin("--path=", s->workspace_path);
+                if (!path)
+                        return -ENOMEM;
+        }
+        if (s->workspace_size != UINT64_UNSET) {
+                char buf[21];
+
+                size = strjoin("--size=", u64_to_string(s->workspace_size, buf));
+                if (!size)
+                        return -ENOMEM;
+        }
+
+        r = argv_from_words(&restore, (const char *[]) { SESSIOND_WORKSPACE_PATH, "restore", s->name }, 3);
+        if (r >= 0)
+                r = argv_from_words(&setup, (const char *[]) { SESSIOND_WORKSPACE_PATH, "setup", s->name,
+                                                                mode, path, size }, 6);
+        if (r >= 0)
+                r = argv_from_words(&teardown, (const char *[]) { SESSIOND_WORKSPACE_PATH, "teardown", s->name,
+                                                                   s->on_end == SESSION_ON_END_PERSIST ? "--persist" : NULL }, 4);
+        if (r < 0)
+                return r;
+
+        if (s->workspace_restore) {
+                r = add_exec(a, "ExecStartPre", restore, true);
+                if (r < 0)
+                        return r;
+        }
+        r = add_exec(a, "ExecStartPre", setup, true);
+        if (r >= 0)
+                r = add_exec(a, "ExecStopPost", teardown, true);
+        if (r >= 0)
+                r = add4(a, "BindPaths", "-" SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged:", target);
+        return r;
+}
+
 static int render_workspace(const Session *s, UnitAssignments *a) {
         const char *target = s->workspace_target ?: "/workspace";
+
+        if (s->workspace_mode == WORKSPACE_OVERLAY ||
+            (s->workspace_mode == WORKSPACE_TMPFS && s->on_end == SESSION_ON_END_PERSIST))
+                return render_workspace_helper(s, a, target);
 
         switch (s->workspace_mode) {
         case WORKSPACE_NONE:
@@ -417,9 +489,6 @@ static int render_workspace(const Session *s, UnitAssignments *a) {
         case WORKSPACE_BIND:
                 return add4(a, "BindPaths", s->workspace_path, ":", target, NULL);
         case WORKSPACE_BIND_RO:
-        case WORKSPACE_OVERLAY:
-                /* Overlay: the unit gets the read-only lower layer; sessiond mounts the
-                 * writable overlay over it when it starts the session itself. */
                 return add4(a, "BindReadOnlyPaths", s->workspace_path, ":", target, NULL);
         case WORKSPACE_TMPFS:
                 if (s->workspace_size != UINT64_UNSET) {

@@ -130,6 +130,7 @@ typedef struct Session {
         WorkspaceMode workspace_mode;
         char *workspace_target; /* where it appears inside the session, default /workspace */
         uint64_t workspace_size;        /* tmpfs size */
+        bool workspace_restore;         /* not from the file: set by sessiond for Start with restore */
 
         /* [Secrets] */
         SessionCredential *credentials;

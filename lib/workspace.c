@@ -773,7 +773,8 @@ static int snapshot_cmp(const void *a, const void *b) {
 }
 
 int workspace_snapshot_list(const WorkspacePaths *p, const char *name, WorkspaceSnapshot **ret, size_t *ret_n) {
-        _cleanup_close_ int ws_fd = -EBADF, sd_fd = -EBADF;
+        _cleanup_close_ int sd_fd = -EBADF;
+        _cleanup_free_ char *path = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
         WorkspaceSnapshot *l = NULL;
         size_t n = 0;
@@ -783,7 +784,9 @@ int workspace_snapshot_list(const WorkspacePaths *p, const char *name, Workspace
         assert(ret);
         assert(ret_n);
 
-        r = open_ws(p, name, &ws_fd);
+        /* No lock: snapshots appear and vanish by one rename, so a listing sees whole ones
+         * only, and does not wait for a long copy (sessiond lists from its event loop). */
+        r = workspace_state_path(p, name, NULL, &path);
         if (r < 0)
                 return r;
         r = open_snap_dir(p, name, false, &sd_fd);
@@ -811,6 +814,8 @@ int workspace_snapshot_list(const WorkspacePaths *p, const char *name, Workspace
                 if (de->d_name[0] == '.')
                         continue;
                 sfd = openat(sd_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sfd < 0 && errno == ENOENT)
+                        continue;       /* deleted meanwhile */
                 if (sfd < 0) {
                         r = negative_errno();
                         goto fail;
@@ -829,6 +834,10 @@ int workspace_snapshot_list(const WorkspacePaths *p, const char *name, Workspace
                 }
                 n++;
                 r = tree_measure(sfd, &l[n - 1].size, &l[n - 1].n_files);
+                if (r == -ENOENT) {
+                        free(l[--n].name);      /* deleted meanwhile */
+                        continue;
+                }
                 if (r < 0)
                         goto fail;
                 if (fstat(sfd, &st) < 0) {

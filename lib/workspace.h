@@ -112,3 +112,30 @@ int workspace_snapshot_restore(const WorkspacePaths *p, const char *name, const 
 /* Sorted by name. */
 int workspace_snapshot_list(const WorkspacePaths *p, const char *name, WorkspaceSnapshot **ret, size_t *ret_n);
 int workspace_snapshot_delete(const WorkspacePaths *p, const char *name, const char *snap);
+
+/* Exit statuses of sessiond-workspace for the errors that sessiond tells apart: it runs the
+ * helper as a transient unit and reads the unit's ExecMainStatus. Anything else is 1. */
+enum {
+        WORKSPACE_EXIT_INVALID = 2,     /* -EINVAL: bad name, bad arguments */
+        WORKSPACE_EXIT_NO_LIVE = 3,     /* -ESRCH: no live workspace to persist */
+        WORKSPACE_EXIT_NOT_FOUND = 4,   /* -ENOENT: nothing saved, no such snapshot */
+        WORKSPACE_EXIT_EXISTS = 5,      /* -EEXIST: the snapshot exists already */
+        WORKSPACE_EXIT_BUSY = 6,        /* -EBUSY: mounted, the session runs */
+};
+
+static inline int workspace_exit_status(int r) {
+        switch (r) {
+        case -EINVAL:
+                return WORKSPACE_EXIT_INVALID;
+        case -ESRCH:
+                return WORKSPACE_EXIT_NO_LIVE;
+        case -ENOENT:
+                return WORKSPACE_EXIT_NOT_FOUND;
+        case -EEXIST:
+                return WORKSPACE_EXIT_EXISTS;
+        case -EBUSY:
+                return WORKSPACE_EXIT_BUSY;
+        default:
+                return 1;
+        }
+}

@@ -30,10 +30,11 @@ static int print_session(sd_json_variant *reply) {
 }
 
 int verb_start(int argc, char **argv) {
-        enum { ARG_FILE = 0x100, ARG_TEXT };
+        enum { ARG_FILE = 0x100, ARG_TEXT, ARG_RESTORE };
         static const struct option options[] = {
-                { "file", required_argument, NULL, ARG_FILE },
-                { "text", required_argument, NULL, ARG_TEXT },
+                { "file",    required_argument, NULL, ARG_FILE },
+                { "text",    required_argument, NULL, ARG_TEXT },
+                { "restore", no_argument,       NULL, ARG_RESTORE },
                 {}
         };
         _cleanup_(sd_varlink_unrefp) sd_varlink *vl = NULL;
@@ -41,6 +42,7 @@ int verb_start(int argc, char **argv) {
         _cleanup_free_ char *text = NULL, *name = NULL;
         const char *file = NULL, *inline_text = NULL;
         sd_json_variant *reply = NULL;
+        bool restore = false;
         int c, r;
 
         optind = 0;
@@ -51,6 +53,9 @@ int verb_start(int argc, char **argv) {
                         break;
                 case ARG_TEXT:
                         inline_text = optarg;
+                        break;
+                case ARG_RESTORE:
+                        restore = true;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -97,7 +102,8 @@ int verb_start(int argc, char **argv) {
 
         r = sd_json_buildo(&params,
                            SD_JSON_BUILD_PAIR_STRING("name", name),
-                           SD_JSON_BUILD_PAIR_CONDITION(!!text, "sessionText", SD_JSON_BUILD_STRING(text)));
+                           SD_JSON_BUILD_PAIR_CONDITION(!!text, "sessionText", SD_JSON_BUILD_STRING(text)),
+                           SD_JSON_BUILD_PAIR_CONDITION(restore, "restore", SD_JSON_BUILD_BOOLEAN(true)));
         if (r < 0)
                 return EXIT_FAIL;
 

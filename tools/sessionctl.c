@@ -11,6 +11,7 @@
 #include "sessionctl-attach.h"
 #include "sessionctl-check.h"
 #include "sessionctl-exec.h"
+#include "sessionctl-persist.h"
 #include "sessionctl-verify.h"
 #include "sessionctl.h"
 
@@ -77,6 +78,22 @@ int sessionctl_report_error(const char *error_id, sd_json_variant *parameters) {
                 fprintf(stderr, "PID 1 failed the unit %s: %s\n",
                         u && sd_json_variant_is_string(u) ? sd_json_variant_string(u) : "", strna(why));
                 return EXIT_UNIT_FAILED;
+        }
+        if (streq(error_id, SESSIOND_ERROR_NOTHING_SAVED)) {
+                fprintf(stderr, "Nothing saved for %s.\n", strna(n));
+                return EXIT_NO_SUCH_SESSION;
+        }
+        if (streq(error_id, SESSIOND_ERROR_NO_SUCH_SNAPSHOT) || streq(error_id, SESSIOND_ERROR_SNAPSHOT_EXISTS)) {
+                sd_json_variant *snap = sd_json_variant_by_key(parameters, "snapshot");
+                bool exists = streq(error_id, SESSIOND_ERROR_SNAPSHOT_EXISTS);
+
+                fprintf(stderr, "%s: %s/%s\n", exists ? "Snapshot exists already" : "No such snapshot", strna(n),
+                        snap && sd_json_variant_is_string(snap) ? sd_json_variant_string(snap) : "?");
+                return exists ? EXIT_SESSION_EXISTS : EXIT_NO_SUCH_SESSION;
+        }
+        if (streq(error_id, SESSIOND_ERROR_NO_WORKSPACE)) {
+                fprintf(stderr, "No workspace to save or restore for %s%s%s\n", strna(n), why ? ": " : ".", strempty(why));
+                return EXIT_FAIL;
         }
         if (streq(error_id, SESSIOND_ERROR_INVALID_SESSION)) {
                 sd_json_variant *errors = sd_json_variant_by_key(parameters, "errors"), *e;
@@ -166,6 +183,7 @@ static void help(void) {
                "  start NAME                 Start NAME.session from the search path\n"
                "  start --file=PATH [NAME]   Start the session in PATH (name: file name or NAME)\n"
                "  start --text=TEXT NAME     Start a session given inline\n"
+               "  start --restore NAME       ... resuming from its saved workspace\n"
                "  stop NAME...               Stop sessions (waits until every process is gone)\n"
                "  kill NAME... [--signal=SIG] [--kill-whom=all|main]\n"
                "                             Send a signal to a session's processes\n"
@@ -175,7 +193,10 @@ static void help(void) {
                "  verify FILE|NAME...        Check session files (no daemon needed)\n"
                "  exec [-t] NAME [--] CMD... Run a command in a session (exit status: the command's)\n"
                "  attach [--read-only] NAME  Join a session's terminal (Ctrl-] detaches)\n"
-               "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n\n"
+               "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n"
+               "  persist NAME...            Save the workspace of running sessions now\n"
+               "  snapshot save|restore|delete NAME SNAP\n"
+               "  snapshot list NAME         Named copies of a session's workspace, with sizes\n\n"
                "Options:\n"
                "  -h --help                  Show this help\n"
                "     --version               Show the version\n"
@@ -205,6 +226,8 @@ static const Verb verbs[] = {
         { "exec",   verb_exec },
         { "attach", verb_attach },
         { "check",  verb_check },
+        { "persist",  verb_persist },
+        { "snapshot", verb_snapshot },
 };
 
 

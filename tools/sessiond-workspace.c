@@ -603,6 +603,6 @@ int main(int argc, char *argv[]) {
 finish:
         free(arg_live);
         if (r < 0)
-                return EXIT_FAILURE;
+                return workspace_exit_status(r);     /* sessiond tells these apart */
         return r > 0 ? r : EXIT_SUCCESS;
 }

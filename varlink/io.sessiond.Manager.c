@@ -95,6 +95,8 @@ static SD_VARLINK_DEFINE_METHOD(
                 SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
                 SD_VARLINK_FIELD_COMMENT("Inline .session text to start instead of a file; errors name it '<inline>'."),
                 SD_VARLINK_DEFINE_INPUT(sessionText, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Resume from the saved workspace (what OnEnd=persist, Persist or SnapshotRestore left); NothingSaved if there is none."),
+                SD_VARLINK_DEFINE_INPUT(restore, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("The session, once PID 1 has started it (state running) or it already ended."),
                 SD_VARLINK_DEFINE_OUTPUT_BY_TYPE(session, Session, 0));
 
@@ -147,6 +149,50 @@ static SD_VARLINK_DEFINE_METHOD(
                 SD_VARLINK_DEFINE_OUTPUT(valid, SD_VARLINK_BOOL, 0),
                 SD_VARLINK_FIELD_COMMENT("Every problem found, each with file and line."),
                 SD_VARLINK_DEFINE_OUTPUT_BY_TYPE(errors, SessionError, SD_VARLINK_ARRAY));
+
+static SD_VARLINK_DEFINE_STRUCT_TYPE(
+                Snapshot,
+                SD_VARLINK_FIELD_COMMENT("The snapshot's name."),
+                SD_VARLINK_DEFINE_FIELD(snapshot, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("Bytes in its regular files (apparent size)."),
+                SD_VARLINK_DEFINE_FIELD(size, SD_VARLINK_INT, 0),
+                SD_VARLINK_FIELD_COMMENT("Files, directories and other entries in it."),
+                SD_VARLINK_DEFINE_FIELD(entries, SD_VARLINK_INT, 0),
+                SD_VARLINK_FIELD_COMMENT("When it was taken, µs since the epoch."),
+                SD_VARLINK_DEFINE_FIELD(createdUSec, SD_VARLINK_INT, 0));
+
+static SD_VARLINK_DEFINE_METHOD(
+                Persist,
+                SD_VARLINK_FIELD_COMMENT("Running session whose workspace (overlay or tmpfs) is saved now, atomically, as its saved state (frozen for the copy)."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0));
+
+static SD_VARLINK_DEFINE_METHOD(
+                SnapshotSave,
+                SD_VARLINK_FIELD_COMMENT("Session: its live workspace if it runs, else its saved state, is copied."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("Name of the new snapshot: [a-zA-Z0-9_.-], not starting with '.'."),
+                SD_VARLINK_DEFINE_INPUT(snapshot, SD_VARLINK_STRING, 0));
+
+static SD_VARLINK_DEFINE_METHOD(
+                SnapshotRestore,
+                SD_VARLINK_FIELD_COMMENT("Session whose saved state is replaced by a copy of the snapshot (Start with restore uses it)."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("The snapshot."),
+                SD_VARLINK_DEFINE_INPUT(snapshot, SD_VARLINK_STRING, 0));
+
+static SD_VARLINK_DEFINE_METHOD(
+                SnapshotDelete,
+                SD_VARLINK_FIELD_COMMENT("Session."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("The snapshot to remove."),
+                SD_VARLINK_DEFINE_INPUT(snapshot, SD_VARLINK_STRING, 0));
+
+static SD_VARLINK_DEFINE_METHOD(
+                SnapshotList,
+                SD_VARLINK_FIELD_COMMENT("Session."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("Its snapshots, sorted by name."),
+                SD_VARLINK_DEFINE_OUTPUT_BY_TYPE(snapshots, Snapshot, SD_VARLINK_ARRAY));
 
 /* Exec, ExecTerminal, Attach and Resize take the parameters of io.sessiond.Agent's methods of
  * the same name plus "name", and reply what the session's agent replies (sessiond relays). */
@@ -262,6 +308,29 @@ static SD_VARLINK_DEFINE_ERROR(
                 SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
 
 static SD_VARLINK_DEFINE_ERROR(
+                NoWorkspace,
+                SD_VARLINK_FIELD_COMMENT("The session."),
+                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("What is missing."),
+                SD_VARLINK_DEFINE_FIELD(reason, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+static SD_VARLINK_DEFINE_ERROR(
+                NothingSaved,
+                SD_VARLINK_FIELD_COMMENT("The session that has no saved (and, for SnapshotSave, no live) workspace."),
+                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+static SD_VARLINK_DEFINE_ERROR(
+                NoSuchSnapshot,
+                SD_VARLINK_FIELD_COMMENT("The session."),
+                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("The snapshot asked for."),
+                SD_VARLINK_DEFINE_FIELD(snapshot, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+static SD_VARLINK_DEFINE_ERROR(
+                SnapshotExists,
+                SD_VARLINK_FIELD_COMMENT("The session."),
+                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("The snapshot name already taken."),
+                SD_VARLINK_DEFINE_FIELD(snapshot, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+
+static SD_VARLINK_DEFINE_ERROR(
                 NoTerminal,
                 SD_VARLINK_FIELD_COMMENT("The session has no terminal to attach to (Terminal=no)."),
                 SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
@@ -302,6 +371,18 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_method_Subscribe,
                 SD_VARLINK_SYMBOL_COMMENT("Checks a session file or text without starting anything."),
                 &vl_method_Verify,
+                SD_VARLINK_SYMBOL_COMMENT("A named copy of a session's workspace."),
+                &vl_type_Snapshot,
+                SD_VARLINK_SYMBOL_COMMENT("Saves a running session's workspace now."),
+                &vl_method_Persist,
+                SD_VARLINK_SYMBOL_COMMENT("Copies a session's workspace into a named snapshot."),
+                &vl_method_SnapshotSave,
+                SD_VARLINK_SYMBOL_COMMENT("Makes a snapshot the session's saved state."),
+                &vl_method_SnapshotRestore,
+                SD_VARLINK_SYMBOL_COMMENT("Removes a snapshot."),
+                &vl_method_SnapshotDelete,
+                SD_VARLINK_SYMBOL_COMMENT("Lists a session's snapshots with their sizes."),
+                &vl_method_SnapshotList,
                 SD_VARLINK_SYMBOL_COMMENT("Runs a command in a session through its agent (the caller's fds are handed over); returns its exit status."),
                 &vl_method_Exec,
                 SD_VARLINK_SYMBOL_COMMENT("Runs a command on a fresh PTY in a session; the first reply carries the terminal socket."),
@@ -324,6 +405,14 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_error_UnitFailed,
                 SD_VARLINK_SYMBOL_COMMENT("The session is not running."),
                 &vl_error_NotRunning,
+                SD_VARLINK_SYMBOL_COMMENT("The session has no workspace that can be saved or restored."),
+                &vl_error_NoWorkspace,
+                SD_VARLINK_SYMBOL_COMMENT("There is no saved workspace."),
+                &vl_error_NothingSaved,
+                SD_VARLINK_SYMBOL_COMMENT("No snapshot of that name."),
+                &vl_error_NoSuchSnapshot,
+                SD_VARLINK_SYMBOL_COMMENT("A snapshot of that name exists already."),
+                &vl_error_SnapshotExists,
                 SD_VARLINK_SYMBOL_COMMENT("The session has no terminal."),
                 &vl_error_NoTerminal,
                 SD_VARLINK_SYMBOL_COMMENT("The session's agent refused or failed the request."),

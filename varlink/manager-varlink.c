@@ -159,12 +159,14 @@ typedef struct NameParams {
         const char *session_text;
         int signal;
         const char *whom;
+        bool restore;
 } NameParams;
 
 static int vl_method_start(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
         static const sd_json_dispatch_field table[] = {
                 { "name",        SD_JSON_VARIANT_STRING, sd_json_dispatch_const_string, offsetof(NameParams, name),         SD_JSON_MANDATORY },
                 { "sessionText", SD_JSON_VARIANT_STRING, sd_json_dispatch_const_string, offsetof(NameParams, session_text), SD_JSON_NULLABLE },
+                { "restore",     SD_JSON_VARIANT_BOOLEAN, sd_json_dispatch_stdbool,     offsetof(NameParams, restore),      SD_JSON_NULLABLE },
                 {}
         };
         _cleanup_(unit_assignments_done) UnitAssignments slice = {}, service = {};
@@ -210,6 +212,12 @@ static int vl_method_start(sd_varlink *link, sd_json_variant *parameters, sd_var
                 why = unprivileged_start_refusal(session, uid);
                 if (why)
                         return reply_permission_denied(link, why);
+        }
+
+        if (p.restore) {
+                r = manager_prepare_restore(link, session);
+                if (r <= 0)
+                        return r;
         }
 
         r = session_render_assignments(session, &slice, &service);
@@ -573,6 +581,8 @@ int manager_varlink_new(Manager *m) {
                         "io.sessiond.Manager.Describe", vl_method_describe,
                         "io.sessiond.Manager.Subscribe", vl_method_subscribe,
                         "io.sessiond.Manager.Verify", vl_method_verify);
+        if (r >= 0)
+                r = manager_persist_bind(m);
         if (r < 0)
                 return r;
         r = manager_exec_setup(m);

@@ -18,6 +18,7 @@ typedef struct Manager Manager;
 typedef struct ManagedSession ManagedSession;
 
 typedef struct Relay Relay;
+typedef struct WorkspaceOp WorkspaceOp;
 
 typedef struct Subscriber {
         sd_varlink *link;
@@ -75,6 +76,10 @@ struct Manager {
         sd_event_source *exit_timer;
         sd_event_source *idle_timer;
         uint64_t idle_check_usec;
+
+        WorkspaceOp **workspace_ops;    /* Persist/Snapshot* helper units in flight (manager-persist.c) */
+        size_t n_workspace_ops;
+        sd_bus_slot *workspace_job_slot;
 };
 
 /* manager-core.c */
@@ -133,3 +138,10 @@ int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, 
 int manager_idle_setup(Manager *m);
 void manager_idle_track(Manager *m, ManagedSession *s);
 void managed_session_activity(ManagedSession *s);
+
+/* manager-persist.c */
+int manager_persist_bind(Manager *m);
+void manager_workspace_ops_free(Manager *m);
+/* Start with restore: checks that there is something to restore and marks the session so that
+ * its unit stages it. Returns 1 to go on, 0 if it replied with an error. */
+int manager_prepare_restore(sd_varlink *link, Session *session);

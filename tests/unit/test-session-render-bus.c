@@ -132,6 +132,9 @@ static void test_renderings_agree(void) {
                    "[Unit]\nAfter=foo.service\n[Service]\nNice=1\nEnvironment=\"X=y z\"\n");
         test_agree(bus, "moderate", "[Session]\nProfile=moderate\nExec=/usr/bin/node /srv/a.js\n"
                    "OnEnd=persist\n[Resources]\nTasksMax=64\n[Workspace]\nMode=tmpfs\nTarget=/w\nSize=64M\n");
+        test_agree(bus, "overlay", "[Session]\nOnEnd=persist\nMaxRuntime=10min\n"
+                   "[Workspace]\nPath=/srv/src/a%b\nMode=overlay\nTarget=/work\n");
+        test_agree(bus, "kept-tmpfs", "[Session]\nOnEnd=persist\n[Workspace]\nMode=tmpfs\nSize=8M\n");
         test_agree(bus, "permissive", "[Session]\nProfile=permissive\nDynamicUser=yes\n"
                    "[Egress]\nDefault=allow\n[Workspace]\nPath=/srv/ro\nMode=bind-ro\n");
         sd_bus_unref(bus);

@@ -173,6 +173,52 @@ static void test_unit_files(void) {
         ASSERT_ERROR(session_render_unit_files(n, NULL, NULL), EOPNOTSUPP);
 }
 
+/* Overlay (and tmpfs kept by OnEnd=persist) go through sessiond-workspace around the session;
+ * the other modes are plain unit settings. */
+static void test_workspace(void) {
+        _cleanup_(session_freep) Session *s = NULL, *t = NULL, *b = NULL;
+        _cleanup_free_ char *text = NULL, *text2 = NULL, *text3 = NULL;
+        const char *setup, *restore, *start;
+
+        s = parse("ov", "[Session]\nExec=/bin/true\nOnEnd=persist\n[Workspace]\nPath=/srv/a%b\nMode=overlay\n");
+        ASSERT_OK(session_render_unit_files(s, NULL, &text));
+        ASSERT_TRUE(strstr(text, "\nExecStartPre=+" SESSIOND_WORKSPACE_PATH " setup ov --mode=overlay --path=/srv/a%%b\n"));
+        ASSERT_TRUE(strstr(text, "\nExecStopPost=+" SESSIOND_WORKSPACE_PATH " teardown ov --persist\n"));
+        ASSERT_TRUE(strstr(text, "\nBindPaths=-" SESSIOND_RUNTIME_DIR "/workspaces/ov/merged:/workspace\n"));
+        ASSERT_TRUE(!strstr(text, "BindReadOnlyPaths"));
+        ASSERT_TRUE(!strstr(text, " restore ov"));
+
+        /* Start with restore: the saved state is staged before setup uses it */
+        s->workspace_restore = true;
+        free(text);
+        text = NULL;
+        ASSERT_OK(session_render_unit_files(s, NULL, &text));
+        restore = strstr(text, "\nExecStartPre=+" SESSIOND_WORKSPACE_PATH " restore ov\n");
+        setup = strstr(text, " setup ov ");
+        start = strstr(text, "\nExecStart=");
+        ASSERT_TRUE(restore && setup && start);
+        ASSERT_TRUE(restore < setup);
+
+        /* discard: teardown without --persist */
+        t = parse("tm", "[Session]\nExec=/bin/true\n[Workspace]\nPath=/srv/x\nMode=overlay\nTarget=/w\n");
+        ASSERT_OK(session_render_unit_files(t, NULL, &text2));
+        ASSERT_TRUE(strstr(text2, "\nExecStopPost=+" SESSIOND_WORKSPACE_PATH " teardown tm\n"));
+        ASSERT_TRUE(strstr(text2, "\nBindPaths=-" SESSIOND_RUNTIME_DIR "/workspaces/tm/merged:/w\n"));
+
+        /* tmpfs: TemporaryFileSystem= unless OnEnd=persist keeps it */
+        session_free(t);
+        t = parse("tm", "[Session]\nExec=/bin/true\n[Workspace]\nMode=tmpfs\nSize=1M\n");
+        free(text2);
+        text2 = NULL;
+        ASSERT_OK(session_render_unit_files(t, NULL, &text2));
+        ASSERT_TRUE(strstr(text2, "\nTemporaryFileSystem=/workspace:mode=1777,size=1048576\n"));
+        ASSERT_TRUE(!strstr(text2, SESSIOND_WORKSPACE_PATH));
+        b = parse("tm", "[Session]\nExec=/bin/true\nOnEnd=persist\n[Workspace]\nMode=tmpfs\nSize=1M\n");
+        ASSERT_OK(session_render_unit_files(b, NULL, &text3));
+        ASSERT_TRUE(strstr(text3, "\nExecStartPre=+" SESSIOND_WORKSPACE_PATH " setup tm --mode=tmpfs --size=1048576\n"));
+        ASSERT_TRUE(!strstr(text3, "TemporaryFileSystem=/workspace"));
+}
+
 static void test_install(void) {
         _cleanup_(session_freep) Session *s = NULL;
         _cleanup_strv_free_ char **wanted = NULL, **required = NULL;
@@ -199,6 +245,7 @@ static void test_quote(void) {
 }
 
 int main(void) {
+        test_workspace();
         test_assignments();
         test_egress_variants();
         test_egress_cidr();
