@@ -9,6 +9,7 @@
 #include "parse-util.h"
 #include "session-profile.h"
 #include "session-render.h"
+#include "session-render-internal.h"
 #include "string-util.h"
 #include "strv.h"
 
@@ -99,13 +100,17 @@ static int add_raw(UnitAssignments *a, UnitSection section, const char *key, con
         return 0;
 }
 
-static int add_full(UnitAssignments *a, UnitSection section, const char *key, const char *value,
+int unit_assignment_add_full(UnitAssignments *a, UnitSection section, const char *key, const char *value,
                     char **argv, bool passthrough) {
         return add_raw(a, section, key, value, true, argv, passthrough);
 }
 
+int unit_assignment_add(UnitAssignments *a, const char *key, const char *value) {
+        return unit_assignment_add_full(a, UNIT_SECTION_SERVICE, key, value, NULL, false);
+}
+
 static int add(UnitAssignments *a, const char *key, const char *value) {
-        return add_full(a, UNIT_SECTION_SERVICE, key, value, NULL, false);
+        return unit_assignment_add(a, key, value);
 }
 
 /* For string literals and the static profile table: nothing to copy. */
@@ -118,7 +123,7 @@ static int add_passthrough(UnitAssignments *a, UnitSection section, const Passth
 
         if (!k)
                 return -ENOMEM;
-        return add_full(a, section, k, e->value, NULL, true);
+        return unit_assignment_add_full(a, section, k, e->value, NULL, true);
 }
 
 /* Joins up to four pieces without printf. */
@@ -170,12 +175,12 @@ static int add_prefix(UnitAssignments *a, const char *key, int family, const uin
 
 /* True if the session has no network access at all: then the service gets its own network
  * namespace too, and nftables (which filters in the host's namespace) has nothing to do. */
-static bool egress_none(const Session *s) {
+bool session_egress_none(const Session *s) {
         return !s->egress_default_allow && s->n_egress_rules == 0 && s->n_egress_hosts == 0 &&
                strv_length(s->dns_servers) == 0;
 }
 
-static int render_slice(const Session *s, UnitAssignments *a) {
+int session_render_slice(const Session *s, UnitAssignments *a) {
         int r;
 
         r = add_limit(a, "MemoryMax", s->memory_max);
@@ -194,7 +199,7 @@ static int render_slice(const Session *s, UnitAssignments *a) {
         if (r < 0)
                 return r;
 
-        if (!egress_none(s)) {
+        if (!session_egress_none(s)) {
                 _cleanup_free_ char *set = NULL;
 
                 /* systemd puts the slice's cgroup into the session's set in table inet sessiond,
@@ -243,7 +248,7 @@ static int render_slice(const Session *s, UnitAssignments *a) {
 }
 
 /* An Exec*= assignment from argv; the value is the argv joined by spaces, for information. */
-static int add_exec(UnitAssignments *a, const char *key, char **argv, bool privileged) {
+int unit_assignment_add_exec(UnitAssignments *a, const char *key, char **argv, bool privileged) {
         _cleanup_free_ char *joined = NULL;
         size_t len = 0;
         char *p;
@@ -263,7 +268,7 @@ static int add_exec(UnitAssignments *a, const char *key, char **argv, bool privi
                 p = stpcpy(p, *w);
         }
         *p = 0;
-        r = add_full(a, UNIT_SECTION_SERVICE, key, joined, argv, false);
+        r = unit_assignment_add_full(a, UNIT_SECTION_SERVICE, key, joined, argv, false);
         if (r < 0)
                 return r;
         a->items[a->n_items - 1].privileged = privileged;
@@ -281,11 +286,11 @@ static int strv_extend_allow(char ***l, const char *rule) {
 /* The session's nftables chain is set up and removed by the unit itself, with full privileges
  * ('+'), so that egress is enforced whether or not sessiond runs: sessiond-egress setup NAME
  * --allow=RULE... before the session starts, sessiond-egress remove NAME after it stopped. */
-static int render_egress(const Session *s, UnitAssignments *a) {
+int session_render_egress(const Session *s, const char *interface, UnitAssignments *a) {
         _cleanup_strv_free_ char **setup = NULL, **remove = NULL;
         int r;
 
-        if (egress_none(s))
+        if (session_egress_none(s))
                 return 0;
 
         setup = calloc(1, sizeof(char *));
@@ -303,6 +308,13 @@ static int render_egress(const Session *s, UnitAssignments *a) {
                 r = strv_extend(&remove, "remove");
         if (r >= 0)
                 r = strv_extend(&remove, s->name);
+        if (r >= 0 && interface) {
+                _cleanup_free_ char *arg = strjoin("--interface=", interface);
+
+                if (!arg)
+                        return -ENOMEM;
+                r = strv_extend(&setup, arg);
+        }
         if (r < 0)
                 return r;
         if (s->egress_default_allow) {
@@ -344,9 +356,9 @@ static int render_egress(const Session *s, UnitAssignments *a) {
                         return r;
         }
 
-        r = add_exec(a, "ExecStartPre", setup, true);
+        r = unit_assignment_add_exec(a, "ExecStartPre", setup, true);
         if (r >= 0)
-                r = add_exec(a, "ExecStopPost", remove, true);
+                r = unit_assignment_add_exec(a, "ExecStopPost", remove, true);
         return r;
 }
 
@@ -373,7 +385,7 @@ static int render_exec(const Session *s, UnitAssignments *a) {
         }
         if (r < 0)
                 return r;
-        return add_exec(a, "ExecStart", argv, false);
+        return unit_assignment_add_exec(a, "ExecStart", argv, false);
 }
 
 static int render_workspace(const Session *s, UnitAssignments *a) {
@@ -414,11 +426,11 @@ static int render_service(const Session *s, UnitAssignments *a) {
                         return r;
         }
 
-        if (!egress_none(s)) {
+        if (!session_egress_none(s)) {
                 /* The table (and its fail-closed catch-all) before the session's own chain. */
-                r = add_full(a, UNIT_SECTION_UNIT, "Requires", "sessiond-egress.service", NULL, false);
+                r = unit_assignment_add_full(a, UNIT_SECTION_UNIT, "Requires", "sessiond-egress.service", NULL, false);
                 if (r >= 0)
-                        r = add_full(a, UNIT_SECTION_UNIT, "After", "sessiond-egress.service", NULL, false);
+                        r = unit_assignment_add_full(a, UNIT_SECTION_UNIT, "After", "sessiond-egress.service", NULL, false);
                 if (r < 0)
                         return r;
         }
@@ -432,7 +444,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
         if (r >= 0)
                 r = render_exec(s, a);
         if (r >= 0)
-                r = render_egress(s, a);
+                r = session_render_egress(s, NULL, a);
         if (r >= 0 && s->working_directory)
                 r = add(a, "WorkingDirectory", s->working_directory);
         STRV_FOREACH(e, s->environment)
@@ -486,7 +498,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
                 if (r < 0)
                         return r;
         }
-        if (egress_none(s)) {
+        if (session_egress_none(s)) {
                 r = add_static(a, "PrivateNetwork", "yes");
                 if (r < 0)
                         return r;
@@ -522,15 +534,25 @@ int session_render_assignments(const Session *s, UnitAssignments *ret_slice, Uni
         int r;
 
         assert(s);
-        if (s->backend != SESSION_BACKEND_SERVICE)
-                return -EOPNOTSUPP;
         if (!session_name_is_valid(s->name))
                 return -EINVAL;
 
-        r = render_slice(s, &slice);
+        r = session_render_slice(s, &slice);
         if (r < 0)
                 return r;
-        r = render_service(s, &service);
+        switch (s->backend) {
+        case SESSION_BACKEND_SERVICE:
+                r = render_service(s, &service);
+                break;
+        case SESSION_BACKEND_NSPAWN:
+                r = session_render_nspawn_service(s, &service);
+                break;
+        case SESSION_BACKEND_VMSPAWN:
+                r = session_render_vmspawn_service(s, &service);
+                break;
+        default:
+                return -EOPNOTSUPP;
+        }
         if (r < 0)
                 return r;
 
