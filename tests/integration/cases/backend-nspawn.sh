@@ -116,7 +116,7 @@ step "sessiond: Backend=nspawn on the host root (--volatile=yes), Terminal=yes"
 write_session nsd <<'S'
 [Session]
 Backend=nspawn
-Exec=/bin/sh -c "while :; do echo tick-$$$$; sleep 1; done"
+Exec=/bin/sh -c "while :; do echo tick-tock; sleep 1; done"
 Terminal=yes
 [Resources]
 MemoryMax=128M
