@@ -293,17 +293,30 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
         /* No .nspawn file may change what the session file says. */
         if (r >= 0)
                 r = strv_extend(&argv, "--settings=no");
+        /* Root in the container is not root on the host: a user namespace with a free range of
+         * 65536 UIDs. The host's root is mapped with idmapped mounts only (never chowned: "map"
+         * fails where the file system cannot do it); an image may be chowned to the range where
+         * idmapped mounts are not available ("auto", what systemd-nspawn@.service does). */
+        if (r >= 0)
+                r = strv_extend(&argv, "--private-users=pick");
         if (r >= 0 && !image) {
                 /* The host's /usr, read-only, under an empty tmpfs root. */
-                r = strv_extend(&argv, "--directory=/");
+                r = strv_extend(&argv, "--private-users-ownership=map");
+                if (r >= 0)
+                        r = strv_extend(&argv, "--directory=/");
                 if (r >= 0)
                         r = strv_extend(&argv, "--volatile=yes");
         } else if (r >= 0) {
                 /* The image never changes: writes go to a tmpfs overlay. */
-                r = extend_opt(&argv, image_is_raw(image) ? "--image=" : "--directory=", image, NULL, NULL);
+                r = strv_extend(&argv, "--private-users-ownership=auto");
+                if (r >= 0)
+                        r = extend_opt(&argv, image_is_raw(image) ? "--image=" : "--directory=", image, NULL, NULL);
                 if (r >= 0)
                         r = strv_extend(&argv, "--volatile=overlay");
         }
+        /* READY=1 only once the agent serves (it notifies): a started session takes exec. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--notify-ready=yes");
         /* The container's stdout/stderr are the unit's: the session's journal. */
         if (r >= 0)
                 r = strv_extend(&argv, "--console=pipe");
@@ -312,10 +325,16 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
         /* The agent forwards SIGTERM to the session's command and exits when it has ended. */
         if (r >= 0)
                 r = strv_extend(&argv, "--kill-signal=SIGTERM");
+        /* idmapped: the agent's socket is root's on the host, as sessiond expects */
         if (r >= 0)
-                r = extend_opt(&argv, "--bind-ro=", SESSIOND_AGENT_PATH, NULL, NULL);
-        if (r >= 0)
-                r = extend_opt(&argv, "--bind=", rundir, NULL, NULL);
+                r = extend_opt(&argv, "--bind-ro=", SESSIOND_AGENT_PATH ":" SESSIOND_AGENT_PATH, ":idmap", NULL);
+        if (r >= 0) {
+                _cleanup_free_ char *bind = strjoin(rundir, ":", rundir, ":idmap");
+
+                if (!bind)
+                        return -ENOMEM;
+                r = extend_opt(&argv, "--bind=", bind, NULL, NULL);
+        }
         if (r >= 0)
                 r = extend_opt(&argv, "--setenv=RUNTIME_DIRECTORY=", rundir, NULL, NULL);
         STRV_FOREACH(e, s->environment)

@@ -96,8 +96,13 @@ static void test_nspawn_host(void) {
         ASSERT_TRUE(argv_index(&service, "--directory=/") > 0);
         ASSERT_TRUE(argv_index(&service, "--volatile=yes") > 0);
         ASSERT_TRUE(argv_index(&service, "--private-network") > 0);
-        ASSERT_TRUE(argv_index(&service, "--bind-ro=" SESSIOND_AGENT_PATH) > 0);
-        ASSERT_TRUE(argv_index(&service, "--bind=" SESSIOND_RUNTIME_DIR "/agents/box") > 0);
+        ASSERT_TRUE(argv_index(&service, "--bind-ro=" SESSIOND_AGENT_PATH ":" SESSIOND_AGENT_PATH ":idmap") > 0);
+        ASSERT_TRUE(argv_index(&service, "--bind=" SESSIOND_RUNTIME_DIR "/agents/box:"
+                                         SESSIOND_RUNTIME_DIR "/agents/box:idmap") > 0);
+        /* root inside is not root outside; the host's root is never chowned */
+        ASSERT_TRUE(argv_index(&service, "--private-users=pick") > 0);
+        ASSERT_TRUE(argv_index(&service, "--private-users-ownership=map") > 0);
+        ASSERT_TRUE(argv_index(&service, "--notify-ready=yes") > 0);
         ASSERT_TRUE(argv_index(&service, "--setenv=RUNTIME_DIRECTORY=" SESSIOND_RUNTIME_DIR "/agents/box") > 0);
         ASSERT_TRUE(argv_index(&service, "--setenv=A=1") > 0);
         dashdash = argv_index(&service, "--");
@@ -126,6 +131,7 @@ static void test_nspawn_image_egress(void) {
         ASSERT_TRUE(argv_index(&service, "--machine=web-1") > 0);
         ASSERT_TRUE(argv_index(&service, "--directory=/var/lib/machines/small") > 0);
         ASSERT_TRUE(argv_index(&service, "--volatile=overlay") > 0);
+        ASSERT_TRUE(argv_index(&service, "--private-users-ownership=auto") > 0);
         ASSERT_TRUE(argv_index(&service, "--user=agent") > 0);
         ASSERT_TRUE(argv_index(&service, "--chdir=/w") > 0);
         ASSERT_TRUE(argv_index(&service, "--overlay=/srv/x::/w") > 0);

@@ -86,6 +86,12 @@ leader=$(machinectl show nsgen -p Leader --value)
 grep -q "sessiond.slice/sessiond-nsgen.slice/sessiond-nsgen.service" "/proc/$leader/cgroup" ||
         fail "the container's PID 1 is not in the session's cgroup: $(cat "/proc/$leader/cgroup")"
 
+step "root in the container is not root on the host (user namespace)"
+uid_outside=$(awk '/^Uid:/ {print $2}' "/proc/$leader/status")
+echo "container PID 1 runs as host uid $uid_outside"
+(( uid_outside >= 65536 )) || fail "the container's PID 1 is host uid $uid_outside"
+[[ $(stat -c %u /run/sessiond/agents/nsgen/agent.sock) == 0 ]] || fail "agent.sock is not root's on the host (idmap)"
+
 step "exec inside the container, through the agent"
 sock=/run/sessiond/agents/nsgen/agent.sock
 out=$(sessionctl exec --agent-socket=$sock nsgen -- /bin/sh -c 'echo "$(cat /proc/sys/kernel/hostname) $(cat /proc/1/comm) $GREETING"; ls /usr/bin | wc -l; exit 4') && rc=0 || rc=$?
@@ -201,4 +207,28 @@ out=$(sessionctl exec nsnone -- /bin/sh -c 'ls /sys/class/net')
 assert_eq "$(echo $out)" lo "interfaces inside"
 sessionctl stop nsnone
 wait_until 60 machine_gone nsnone
+
+step "the isolation battery inside an nspawn session (host root, no network)"
+. "$SESSIOND_TEST_DIR/security-lib.sh"
+security_setup_host
+write_session nsbat <<'S'
+[Session]
+Backend=nspawn
+Exec=/bin/sleep infinity
+[Resources]
+MemoryMax=256M
+TasksMax=32
+S
+sessionctl start nsbat
+wait_state nsbat running 60
+rc=0
+sessionctl exec nsbat -- $CHECK --profile=restrictive --json=short "${CHECK_ARGS[@]}" >"$tmp/battery.json" 2>"$tmp/battery.err" || rc=$?
+cat "$tmp/battery.err"
+jq -r '.checks[] | "\(.verdict)  \(.name)  \(.detail)"' "$tmp/battery.json" || cat "$tmp/battery.json"
+sessionctl stop nsbat
+security_cleanup_host
+echo "battery exit status $rc"
+for c in ${NSPAWN_BATTERY_PASS:-}; do
+        assert_eq "$(verdict_of "$tmp/battery.json" "$c")" PASS "verdict of $c in an nspawn session"
+done
 echo ok
