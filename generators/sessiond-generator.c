@@ -144,7 +144,7 @@ static int generate_one(int dir_fd, const char *dir, const char *name, char **se
 
         r = session_render_unit_files(s, &slice_text, &service_text);
         if (r == -EOPNOTSUPP) {
-                log_error("%s: Backend=%s sessions are started by sessiond, not generated, skipping",
+                log_error("%s: Backend=%s cannot be rendered, skipping",
                           path, session_backend_to_string(s->backend));
                 return 1;
         }

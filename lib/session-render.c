@@ -9,6 +9,7 @@
 #include "parse-util.h"
 #include "session-profile.h"
 #include "session-render.h"
+#include "session-render-internal.h"
 #include "string-util.h"
 #include "strv.h"
 
@@ -142,6 +143,15 @@ static int add(UnitAssignments *a, const char *key, const char *value) {
         return add_full(a, UNIT_SECTION_SERVICE, key, value, false);
 }
 
+int unit_assignment_add_full(UnitAssignments *a, UnitSection section, const char *key, const char *value,
+                             char **argv, bool passthrough) {
+        return add_raw(a, section, key, value, true, (const char *const *) argv, strv_length(argv), passthrough);
+}
+
+int unit_assignment_add(UnitAssignments *a, const char *key, const char *value) {
+        return add(a, key, value);
+}
+
 /* For string literals and the static profile table: nothing to copy, and nothing in them
  * that a unit file would expand ('%') or that needs quoting. */
 static int add_static(UnitAssignments *a, const char *key, const char *value) {
@@ -232,12 +242,12 @@ static int add_prefix(UnitAssignments *a, const char *key, int family, const uin
 
 /* True if the session has no network access at all: then the service gets its own network
  * namespace too, and nftables (which filters in the host's namespace) has nothing to do. */
-static bool egress_none(const Session *s) {
+bool session_egress_none(const Session *s) {
         return !s->egress_default_allow && s->n_egress_rules == 0 && s->n_egress_hosts == 0 &&
                strv_length(s->dns_servers) == 0;
 }
 
-static int render_slice(const Session *s, UnitAssignments *a) {
+int session_render_slice(const Session *s, UnitAssignments *a) {
         int r;
 
         r = add_limit(a, "MemoryMax", s->memory_max);
@@ -256,7 +266,7 @@ static int render_slice(const Session *s, UnitAssignments *a) {
         if (r < 0)
                 return r;
 
-        if (!egress_none(s)) {
+        if (!session_egress_none(s)) {
                 _cleanup_free_ char *set = NULL;
 
                 /* systemd puts the slice's cgroup into the session's set in table inet sessiond,
@@ -331,23 +341,32 @@ static int add_exec(UnitAssignments *a, const char *key, const char *const *argv
         return 0;
 }
 
+int unit_assignment_add_exec(UnitAssignments *a, const char *key, char **argv, bool privileged) {
+        return add_exec(a, key, (const char *const *) argv, strv_length(argv), privileged);
+}
+
 /* The session's nftables chain is set up and removed by the unit itself, with full privileges
  * ('+'), so that egress is enforced whether or not sessiond runs: sessiond-egress setup NAME
  * --allow=RULE... before the session starts, sessiond-egress remove NAME after it stopped. */
-static int render_egress(const Session *s, UnitAssignments *a) {
+int session_render_egress(const Session *s, const char *interface, UnitAssignments *a) {
         _cleanup_free_ const char **setup = NULL;
         size_t n = 0;
         int r;
 
-        if (egress_none(s))
+        if (session_egress_none(s))
                 return 0;
 
-        setup = calloc(5 + s->n_egress_rules + s->n_egress_hosts + strv_length(s->dns_servers), sizeof(const char *));
+        setup = calloc(6 + s->n_egress_rules + s->n_egress_hosts + strv_length(s->dns_servers), sizeof(const char *));
         if (!setup)
                 return -ENOMEM;
         setup[n++] = SESSIOND_EGRESS_PATH;
         setup[n++] = "setup";
         setup[n++] = s->name;
+        if (interface) {
+                setup[n] = intern_join(a, "--interface=", interface);
+                if (!setup[n++])
+                        return -ENOMEM;
+        }
         if (s->egress_default_allow) {
                 setup[n++] = "--allow=0.0.0.0/0";
                 setup[n++] = "--allow=::/0";
@@ -515,7 +534,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
                         return r;
         }
 
-        if (!egress_none(s)) {
+        if (!session_egress_none(s)) {
                 /* The table (and its fail-closed catch-all) before the session's own chain. */
                 r = add_full(a, UNIT_SECTION_UNIT, "Requires", "sessiond-egress.service", false);
                 if (r >= 0)
@@ -533,7 +552,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
         if (r >= 0)
                 r = render_exec(s, a);
         if (r >= 0)
-                r = render_egress(s, a);
+                r = session_render_egress(s, NULL, a);
         if (r >= 0 && s->working_directory)
                 r = add(a, "WorkingDirectory", s->working_directory);
         STRV_FOREACH(e, s->environment)
@@ -587,7 +606,7 @@ static int render_service(const Session *s, UnitAssignments *a) {
                 if (r < 0)
                         return r;
         }
-        if (egress_none(s)) {
+        if (session_egress_none(s)) {
                 r = add_static(a, "PrivateNetwork", "yes");
                 if (r < 0)
                         return r;
@@ -623,15 +642,25 @@ int session_render_assignments(const Session *s, UnitAssignments *ret_slice, Uni
         int r;
 
         assert(s);
-        if (s->backend != SESSION_BACKEND_SERVICE)
-                return -EOPNOTSUPP;
         if (!session_name_is_valid(s->name))
                 return -EINVAL;
 
-        r = render_slice(s, &slice);
+        r = session_render_slice(s, &slice);
         if (r < 0)
                 return r;
-        r = render_service(s, &service);
+        switch (s->backend) {
+        case SESSION_BACKEND_SERVICE:
+                r = render_service(s, &service);
+                break;
+        case SESSION_BACKEND_NSPAWN:
+                r = session_render_nspawn_service(s, &service);
+                break;
+        case SESSION_BACKEND_VMSPAWN:
+                r = session_render_vmspawn_service(s, &service);
+                break;
+        default:
+                return -EOPNOTSUPP;
+        }
         if (r < 0)
                 return r;
 

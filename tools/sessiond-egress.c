@@ -7,7 +7,7 @@
  * lib/egress.c: parses arguments, logs to stderr (the journal), maps errors to exit codes.
  *
  *   sessiond-egress ensure
- *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...]
+ *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...] [--interface=IFNAME...]
  *   sessiond-egress remove NAME
  *   sessiond-egress counters NAME          prints "PACKETS BYTES" dropped so far
  */
@@ -56,7 +56,8 @@ static void help(void) {
                "  ensure                    create the table and its fail-closed catch-all\n"
                "  setup NAME [--allow=RULE...] [--allow-host=HOST...]\n"
                "                            load the session's chain and sets (RULE as in Allow=,\n"
-               "                            HOST as in AllowHost=); replaces an old policy\n"
+               "                            HOST as in AllowHost=); replaces an old policy;\n"
+               "                            --interface=IFNAME: also what comes in there (a veth)\n"
                "  remove NAME               remove everything of the session\n"
                "  counters NAME             print the packets and bytes dropped for the session\n");
 }
@@ -94,11 +95,13 @@ static int ensure(EgressContext *ctx) {
 static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv[]) {
         _cleanup_free_ EgressRule *rules = NULL;
         _cleanup_free_ char *slice = NULL, *cgroup = NULL, *set = NULL;
-        size_t n_rules = 0, n_hosts = 0;
+        _cleanup_free_ const char **ifnames = NULL;
+        size_t n_rules = 0, n_hosts = 0, n_ifnames = 0;
         int r;
 
         rules = calloc(argc + 1, sizeof(EgressRule));
-        if (!rules)
+        ifnames = calloc(argc + 1, sizeof(char *));
+        if (!rules || !ifnames)
                 return log_error_errno(-ENOMEM, "out of memory");
         for (int i = 0; i < argc; i++) {
                 const char *v;
@@ -116,6 +119,11 @@ static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv
                                 return log_error_errno(r, "invalid AllowHost= '%s'", v);
                         egress_host_done(&h);
                         n_hosts++;
+                } else if ((v = option_value(argv[i], "--interface"))) {
+                        /* a machine's veth (host side): what comes in there is the session's */
+                        if (isempty(v) || strlen(v) > 15 || v[strcspn(v, "\"/ \t\n;{}")])
+                                return log_error_errno(-EINVAL, "invalid interface name '%s'", v);
+                        ifnames[n_ifnames++] = v;
                 } else
                         return log_error_errno(-EINVAL, "unknown argument '%s'", argv[i]);
         }
@@ -149,6 +157,13 @@ static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv
         r = add_cgroup_if_exists(ctx, set, cgroup);
         if (r < 0)
                 return r;
+
+        for (size_t i = 0; i < n_ifnames; i++) {
+                r = egress_session_add_interface(ctx, name, ifnames[i]);
+                if (r < 0)
+                        return log_error_errno(r, "cannot send interface %s through the chain of session %s: %s",
+                                               ifnames[i], name, egress_last_error(ctx));
+        }
 
         fprintf(stderr, "sessiond-egress: session %s: %zu Allow= rules, %zu AllowHost= names\n",
                 name, n_rules, n_hosts);

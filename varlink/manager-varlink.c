@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "backend.h"
 #include "io.sessiond.Manager.h"
 #include "manager.h"
 #include "session-parse.h"
@@ -203,11 +204,21 @@ static int vl_method_start(sd_varlink *link, sd_json_variant *parameters, sd_var
         if (r <= 0)
                 return r;
 
-        if (session->backend != SESSION_BACKEND_SERVICE)
-                return sd_varlink_errorbo(link, SESSIOND_ERROR_BACKEND_UNAVAILABLE,
-                                          SD_JSON_BUILD_PAIR_STRING("backend", session_backend_to_string(session->backend)),
-                                          SD_JSON_BUILD_PAIR_STRING("reason", "sessiond starts service sessions only; "
-                                                                    "nspawn/vmspawn sessions come from the generator"));
+        if (session->backend != SESSION_BACKEND_SERVICE) {
+                _cleanup_free_ char *reason = NULL;
+
+                /* Checked before anything exists: an unavailable backend leaves nothing behind. */
+                r = backend_available(session->backend, NULL, &reason);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return sd_varlink_errorbo(link, SESSIOND_ERROR_BACKEND_UNAVAILABLE,
+                                                  SD_JSON_BUILD_PAIR_STRING("backend", session_backend_to_string(session->backend)),
+                                                  SD_JSON_BUILD_PAIR_STRING("reason", reason));
+                /* A machine is root's: the container runs as root with its own capability set. */
+                if (uid != 0)
+                        return reply_permission_denied(link, "Backend=nspawn and Backend=vmspawn need root");
+        }
         if (uid != 0) {
                 why = unprivileged_start_refusal(session, uid);
                 if (why)

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Backend=nspawn and Backend=vmspawn: the service runs systemd-nspawn (or systemd-vmspawn) with
+ * --keep-unit, so the machine is registered with machined under the session's own unit and lives
+ * in the session's slice, which carries the limits (rendered by session_render_slice(), as for
+ * the service backend). The session agent is the container's payload (PID 1): its binary and the
+ * session's runtime directory are bound into the container at the same paths, so sessiond reaches
+ * agent.sock from the host exactly as for a service session. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parse-util.h"
+#include "session-render-internal.h"
+#include "string-util.h"
+#include "strv.h"
+
+#define SYSTEMD_NSPAWN_PATH "/usr/bin/systemd-nspawn"
+#define SYSTEMD_VMSPAWN_PATH "/usr/bin/systemd-vmspawn"
+#define MACHINES_DIR "/var/lib/machines"
+
+static bool machine_char_ok(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+int session_machine_name(const char *name, char **ret) {
+        char *m;
+
+        assert(ret);
+        if (!session_name_is_valid(name))
+                return -EINVAL;
+        m = strdup(name);
+        if (!m)
+                return -ENOMEM;
+        /* Machine names are host names: no '_'. */
+        for (char *p = m; *p; p++)
+                if (!machine_char_ok(*p))
+                        *p = '-';
+        *ret = m;
+        return 0;
+}
+
+/* FNV-1a, 32 bit: stable across builds and machines, which is all that is asked of it here. */
+static uint32_t name_hash(const char *s) {
+        uint32_t h = 2166136261U;
+
+        for (; *s; s++) {
+                h ^= (uint8_t) *s;
+                h *= 16777619U;
+        }
+        return h;
+}
+
+int session_veth_name(const char *name, char **ret) {
+        char buf[16];
+
+        assert(ret);
+        if (!session_name_is_valid(name))
+                return -EINVAL;
+        /* IFNAMSIZ-1 = 15 characters; "ve-" so that networkd's 80-container-ve.network matches. */
+        if (strlen(name) <= 12)
+                snprintf(buf, sizeof(buf), "ve-%s", name);
+        else
+                snprintf(buf, sizeof(buf), "ve-%.3s%08x", name, name_hash(name));
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+uint32_t session_vsock_cid(const char *name) {
+        /* 3 and up are guest CIDs; keep clear of the small numbers people pick by hand. */
+        return 0x10000U + (name_hash(name) % 0x7fff0000U);
+}
+
+static char *join_words(char **l) {
+        size_t len = 1;
+        char *j, *p;
+
+        STRV_FOREACH(w, l)
+                len += strlen(*w) + 1;
+        j = malloc(len);
+        if (!j)
+                return NULL;
+        p = j;
+        *p = 0;
+        STRV_FOREACH(w, l) {
+                if (w != l)
+                        *p++ = ' ';
+                p = stpcpy(p, *w);
+        }
+        return j;
+}
+
+static bool image_is_raw(const char *image) {
+        size_t n = strlen(image);
+
+        return n > 4 && streq(image + n - 4, ".raw");
+}
+
+static int image_path(const char *image, char **ret) {
+        *ret = image[0] == '/' ? strdup(image) : strjoin(MACHINES_DIR "/", image);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int extend_opt(char ***argv, const char *option, const char *v1, const char *v2, const char *v3) {
+        _cleanup_free_ char *arg = strjoin(option, v1, v2 ?: "", v3 ?: "");
+
+        if (!arg)
+                return -ENOMEM;
+        return strv_extend(argv, arg);
+}
+
+/* The agent's own command line: sessiond-agent --name=NAME [--terminal] [--socket=S] [-- EXEC...] */
+static int agent_argv(const Session *s, const char *socket, char ***argv) {
+        int r;
+
+        r = strv_extend(argv, SESSIOND_AGENT_PATH);
+        if (r >= 0)
+                r = extend_opt(argv, "--name=", s->name, NULL, NULL);
+        if (r >= 0 && s->terminal)
+                r = strv_extend(argv, "--terminal");
+        if (r >= 0 && socket)
+                r = extend_opt(argv, "--socket=", socket, NULL, NULL);
+        if (r >= 0 && s->exec) {
+                r = strv_extend(argv, "--");
+                if (r >= 0)
+                        r = strv_extend_strv(argv, s->exec);
+        }
+        return r;
+}
+
+static int add_common_head(const Session *s, UnitAssignments *a) {
+        _cleanup_free_ char *slice = NULL;
+        int r;
+
+        for (size_t i = 0; i < s->unit_section.n_entries; i++) {
+                const PassthroughEntry *e = s->unit_section.entries + i;
+
+                r = unit_assignment_add_full(a, UNIT_SECTION_UNIT, e->key, e->value, NULL, true);
+                if (r < 0)
+                        return r;
+        }
+        if (!session_egress_none(s)) {
+                r = unit_assignment_add_full(a, UNIT_SECTION_UNIT, "Requires", "sessiond-egress.service", NULL, false);
+                if (r >= 0)
+                        r = unit_assignment_add_full(a, UNIT_SECTION_UNIT, "After", "sessiond-egress.service", NULL, false);
+                if (r < 0)
+                        return r;
+        }
+        r = session_slice_name(s->name, &slice);
+        if (r < 0)
+                return r;
+        r = unit_assignment_add(a, "Slice", slice);
+        /* nspawn and vmspawn tell systemd when the machine is up (READY=1 from the main process). */
+        if (r >= 0)
+                r = unit_assignment_add(a, "Type", "notify");
+        return r;
+}
+
+static int add_common_tail(const Session *s, UnitAssignments *a) {
+        _cleanup_free_ char *rundir = NULL, *extra = NULL;
+        char buf[21];
+        int r;
+
+        rundir = strjoin("sessiond/agents/", s->name);
+        extra = strjoin("SESSIOND_SESSION=", s->name);
+        if (!rundir || !extra)
+                return -ENOMEM;
+        r = unit_assignment_add(a, "RuntimeDirectory", rundir);
+        if (r >= 0)
+                r = unit_assignment_add(a, "RuntimeDirectoryMode", "0700");
+        /* nspawn gets SIGTERM and passes --kill-signal= on to the container's PID 1; the rest of
+         * the cgroup gets SIGKILL only after the stop timeout. Delegate=yes: nspawn makes its own
+         * payload/supervisor cgroups below the unit's. */
+        if (r >= 0)
+                r = unit_assignment_add(a, "KillMode", "mixed");
+        if (r >= 0)
+                r = unit_assignment_add(a, "Delegate", "yes");
+        if (r >= 0 && s->max_runtime_usec != UINT64_UNSET) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, s->max_runtime_usec / USEC_PER_SEC);
+                r = unit_assignment_add(a, "RuntimeMaxSec", buf);
+        }
+        if (r >= 0)
+                r = unit_assignment_add(a, "LogExtraFields", extra);
+        if (r < 0)
+                return r;
+
+        /* Secrets reach nspawn/vmspawn as the unit's own credentials (decrypted by PID 1 for
+         * LoadCredentialEncrypted=); the machine gets them from there: see --load-credential=ID:ID. */
+        for (size_t i = 0; i < s->n_credentials; i++) {
+                const SessionCredential *c = s->credentials + i;
+                _cleanup_free_ char *v = strjoin(c->id, ":", c->path);
+
+                if (!v)
+                        return -ENOMEM;
+                r = unit_assignment_add(a, c->encrypted ? "LoadCredentialEncrypted" : "LoadCredential", v);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < s->service_section.n_entries; i++) {
+                const PassthroughEntry *e = s->service_section.entries + i;
+
+                r = unit_assignment_add_full(a, UNIT_SECTION_SERVICE, e->key, e->value, NULL, true);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < s->install_section.n_entries; i++) {
+                const PassthroughEntry *e = s->install_section.entries + i;
+
+                r = unit_assignment_add_full(a, UNIT_SECTION_INSTALL, e->key, e->value, NULL, true);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int nspawn_workspace(const Session *s, char ***argv) {
+        const char *target = s->workspace_target ?: "/workspace";
+        char buf[21];
+
+        switch (s->workspace_mode) {
+        case WORKSPACE_NONE:
+                return 0;
+        case WORKSPACE_BIND:
+                return extend_opt(argv, "--bind=", s->workspace_path, ":", target);
+        case WORKSPACE_BIND_RO:
+                return extend_opt(argv, "--bind-ro=", s->workspace_path, ":", target);
+        case WORKSPACE_OVERLAY:
+                /* An empty upper directory: nspawn makes a temporary one and removes it at the end;
+                 * the host directory is only the lower layer. */
+                return extend_opt(argv, "--overlay=", s->workspace_path, "::", target);
+        case WORKSPACE_TMPFS:
+                if (s->workspace_size != UINT64_UNSET) {
+                        snprintf(buf, sizeof(buf), "%" PRIu64, s->workspace_size);
+                        return extend_opt(argv, "--tmpfs=", target, ":mode=1777,size=", buf);
+                }
+                return extend_opt(argv, "--tmpfs=", target, ":mode=1777", NULL);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int load_credentials(const Session *s, char ***argv) {
+        for (size_t i = 0; i < s->n_credentials; i++) {
+                /* a relative source is one of nspawn's own credentials ($CREDENTIALS_DIRECTORY) */
+                int r = extend_opt(argv, "--load-credential=", s->credentials[i].id, ":", s->credentials[i].id);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *machine = NULL, *veth = NULL, *rundir = NULL, *image = NULL;
+        int r;
+
+        assert(s);
+        assert(a);
+
+        r = session_machine_name(s->name, &machine);
+        if (r >= 0)
+                r = session_veth_name(s->name, &veth);
+        if (r < 0)
+                return r;
+        rundir = strjoin(SESSIOND_RUNTIME_DIR "/agents/", s->name);
+        if (!rundir)
+                return -ENOMEM;
+        if (s->image) {
+                r = image_path(s->image, &image);
+                if (r < 0)
+                        return r;
+        }
+
+        r = add_common_head(s, a);
+        if (r < 0)
+                return r;
+
+        argv = calloc(1, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        r = strv_extend(&argv, SYSTEMD_NSPAWN_PATH);
+        if (r >= 0)
+                r = strv_extend(&argv, "--quiet");
+        if (r >= 0)
+                r = strv_extend(&argv, "--keep-unit");
+        if (r >= 0)
+                r = strv_extend(&argv, "--register=yes");
+        if (r >= 0)
+                r = extend_opt(&argv, "--machine=", machine, NULL, NULL);
+        /* No .nspawn file may change what the session file says. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--settings=no");
+        /* Root in the container is not root on the host: a user namespace with a free range of
+         * 65536 UIDs. The host's root is mapped with idmapped mounts only (never chowned: "map"
+         * fails where the file system cannot do it); an image may be chowned to the range where
+         * idmapped mounts are not available ("auto", what systemd-nspawn@.service does). */
+        if (r >= 0)
+                r = strv_extend(&argv, "--private-users=pick");
+        if (r >= 0 && !image) {
+                /* The host's /usr, read-only, under an empty tmpfs root. */
+                r = strv_extend(&argv, "--private-users-ownership=map");
+                if (r >= 0)
+                        r = strv_extend(&argv, "--directory=/");
+                if (r >= 0)
+                        r = strv_extend(&argv, "--volatile=yes");
+        } else if (r >= 0) {
+                /* The image never changes: writes go to a tmpfs overlay. */
+                r = strv_extend(&argv, "--private-users-ownership=auto");
+                if (r >= 0)
+                        r = extend_opt(&argv, image_is_raw(image) ? "--image=" : "--directory=", image, NULL, NULL);
+                if (r >= 0)
+                        r = strv_extend(&argv, "--volatile=overlay");
+        }
+        /* READY=1 only once the agent serves (it notifies): a started session takes exec. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--notify-ready=yes");
+        /* The container's stdout/stderr are the unit's: the session's journal. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--console=pipe");
+        if (r >= 0)
+                r = strv_extend(&argv, "--link-journal=no");
+        /* The agent forwards SIGTERM to the session's command and exits when it has ended. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--kill-signal=SIGTERM");
+        /* idmapped: the agent's socket is root's on the host, as sessiond expects */
+        if (r >= 0)
+                r = extend_opt(&argv, "--bind-ro=", SESSIOND_AGENT_PATH ":" SESSIOND_AGENT_PATH, ":idmap", NULL);
+        if (r >= 0) {
+                _cleanup_free_ char *bind = strjoin(rundir, ":", rundir, ":idmap");
+
+                if (!bind)
+                        return -ENOMEM;
+                r = extend_opt(&argv, "--bind=", bind, NULL, NULL);
+        }
+        if (r >= 0)
+                r = extend_opt(&argv, "--setenv=RUNTIME_DIRECTORY=", rundir, NULL, NULL);
+        STRV_FOREACH(e, s->environment)
+                if (r >= 0)
+                        r = extend_opt(&argv, "--setenv=", *e, NULL, NULL);
+        if (r >= 0 && s->working_directory)
+                r = extend_opt(&argv, "--chdir=", s->working_directory, NULL, NULL);
+        if (r >= 0 && s->user)
+                r = extend_opt(&argv, "--user=", s->user, NULL, NULL);
+        if (r >= 0 && session_egress_none(s))
+                r = strv_extend(&argv, "--private-network");
+        else if (r >= 0)
+                /* A veth pair with a name we know, so the host side can be matched in nftables. */
+                r = extend_opt(&argv, "--network-veth-extra=", veth, ":host0", NULL);
+        if (r >= 0 && s->system_call_filter) {
+                _cleanup_free_ char *joined = join_words(s->system_call_filter);
+
+                if (!joined)
+                        return -ENOMEM;
+                r = extend_opt(&argv, "--system-call-filter=", joined, NULL, NULL);
+        }
+        if (r >= 0)
+                r = nspawn_workspace(s, &argv);
+        if (r >= 0)
+                r = load_credentials(s, &argv);
+        if (r >= 0)
+                r = strv_extend(&argv, "--");
+        if (r >= 0)
+                r = agent_argv(s, NULL, &argv);
+        if (r < 0)
+                return r;
+
+        r = unit_assignment_add_exec(a, "ExecStart", argv, false);
+        if (r >= 0)
+                r = session_render_egress(s, session_egress_none(s) ? NULL : veth, a);
+        if (r < 0)
+                return r;
+        return add_common_tail(s, a);
+}
+
+int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
+        _cleanup_strv_free_ char **argv = NULL, **agent = NULL;
+        _cleanup_free_ char *machine = NULL, *image = NULL, *run = NULL, *socket = NULL;
+        char buf[32];
+        int r;
+
+        assert(s);
+        assert(a);
+
+        r = session_machine_name(s->name, &machine);
+        if (r < 0)
+                return r;
+        if (s->image) {
+                r = image_path(s->image, &image);
+                if (r < 0)
+                        return r;
+        }
+
+        r = add_common_head(s, a);
+        if (r < 0)
+                return r;
+
+        argv = calloc(1, sizeof(char *));
+        agent = calloc(1, sizeof(char *));
+        if (!argv || !agent)
+                return -ENOMEM;
+        r = strv_extend(&argv, SYSTEMD_VMSPAWN_PATH);
+        if (r >= 0)
+                r = strv_extend(&argv, "--quiet");
+        if (r >= 0)
+                r = strv_extend(&argv, "--keep-unit");
+        if (r >= 0)
+                r = strv_extend(&argv, "--register=yes");
+        if (r >= 0)
+                r = extend_opt(&argv, "--machine=", machine, NULL, NULL);
+        if (r >= 0)
+                r = extend_opt(&argv, image && image_is_raw(image) ? "--image=" : "--directory=",
+                               image ?: "/", NULL, NULL);
+        /* The VM's memory and CPUs come from [Resources]; the slice caps the VMM process as well. */
+        if (r >= 0 && s->memory_max != UINT64_UNSET && s->memory_max != UINT64_INFINITY) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, s->memory_max);
+                r = extend_opt(&argv, "--ram=", buf, NULL, NULL);
+        }
+        if (r >= 0 && s->cpu_quota_per_sec_usec != UINT64_UNSET) {
+                uint64_t cpus = (s->cpu_quota_per_sec_usec + USEC_PER_SEC - 1) / USEC_PER_SEC;
+
+                snprintf(buf, sizeof(buf), "%" PRIu64, cpus > 0 ? cpus : 1);
+                r = extend_opt(&argv, "--cpus=", buf, NULL, NULL);
+        }
+        /* The agent listens on AF_VSOCK in the guest; sessiond dials CID:PORT. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--vsock=yes");
+        if (r >= 0) {
+                snprintf(buf, sizeof(buf), "%" PRIu32, session_vsock_cid(s->name));
+                r = extend_opt(&argv, "--vsock-cid=", buf, NULL, NULL);
+        }
+        /* Without a network option the VM has none. With one, user-mode networking: the VMM's
+         * own sockets carry the guest's traffic, from the session's cgroup, so the egress policy
+         * applies as to any process of the session (cgroup BPF and the session's nft chain). */
+        if (r >= 0 && !session_egress_none(s))
+                r = strv_extend(&argv, "--network-user-mode");
+        if (r >= 0)
+                r = load_credentials(s, &argv);
+        if (r < 0)
+                return r;
+
+        /* The kernel command line: systemd in the guest runs the agent as a transient service
+         * (systemd.run=) and powers off when it ends. */
+        snprintf(buf, sizeof(buf), "vsock:%u", SESSION_AGENT_VSOCK_PORT);
+        socket = strdup(buf);
+        if (!socket)
+                return -ENOMEM;
+        r = agent_argv(s, socket, &agent);
+        if (r < 0)
+                return r;
+        {
+                _cleanup_free_ char *joined = join_words(agent);
+
+                if (!joined)
+                        return -ENOMEM;
+                run = strjoin("systemd.run=\"", joined, "\"");
+                if (!run)
+                        return -ENOMEM;
+        }
+        r = strv_extend(&argv, "--");
+        if (r >= 0)
+                r = strv_extend(&argv, run);
+        if (r >= 0)
+                r = strv_extend(&argv, "systemd.run_success_action=poweroff");
+        if (r >= 0)
+                r = strv_extend(&argv, "systemd.run_failure_action=poweroff");
+        STRV_FOREACH(e, s->environment)
+                if (r >= 0)
+                        r = extend_opt(&argv, "systemd.setenv=", *e, NULL, NULL);
+        if (r < 0)
+                return r;
+
+        r = unit_assignment_add_exec(a, "ExecStart", argv, false);
+        if (r >= 0)
+                r = session_render_egress(s, NULL, a);
+        if (r < 0)
+                return r;
+        return add_common_tail(s, a);
+}

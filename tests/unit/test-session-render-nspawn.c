@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Backend=nspawn and Backend=vmspawn rendering: names, the systemd-nspawn/-vmspawn command line,
+ * and what stays on the slice. The unit-file text is covered by tests/generator (goldens). */
+
+#include <stdio.h>
+
+#include "session-parse.h"
+#include "session-render.h"
+#include "strv.h"
+#include "tests.h"
+
+static Session *parse(const char *name, const char *text) {
+        _cleanup_(session_error_list_done) SessionErrorList errors = {};
+        Session *s = NULL;
+
+        ASSERT_OK(session_parse_string(name, "<test>", text, &s, &errors));
+        return s;
+}
+
+static const UnitAssignment *find(const UnitAssignments *a, const char *key, size_t nth) {
+        for (size_t i = 0; i < a->n_items; i++)
+                if (streq(a->items[i].key, key) && nth-- == 0)
+                        return a->items + i;
+        return NULL;
+}
+
+static const char *value(const UnitAssignments *a, const char *key) {
+        const UnitAssignment *x = find(a, key, 0);
+
+        return x ? x->value : NULL;
+}
+
+/* The index of word in the ExecStart= argv, or -1. */
+static int argv_index(const UnitAssignments *a, const char *word) {
+        const UnitAssignment *x = find(a, "ExecStart", 0);
+
+        ASSERT_TRUE(x && x->argv);
+        for (size_t i = 0; x->argv[i]; i++)
+                if (streq(x->argv[i], word))
+                        return (int) i;
+        return -1;
+}
+
+static void test_names(void) {
+        _cleanup_free_ char *m = NULL, *v1 = NULL, *v2 = NULL, *v3 = NULL;
+
+        ASSERT_OK(session_machine_name("my_agent.x", &m));
+        ASSERT_STREQ(m, "my-agent.x");
+        ASSERT_ERROR(session_machine_name("-bad", &m), EINVAL);
+
+        ASSERT_OK(session_veth_name("twelve-chars", &v1));
+        ASSERT_STREQ(v1, "ve-twelve-chars");
+        ASSERT_OK(session_veth_name("thirteen-char", &v2));
+        ASSERT_EQ(strlen(v2), 14);
+        ASSERT_TRUE(strncmp(v2, "ve-thi", 6) == 0);
+        ASSERT_OK(session_veth_name("thirteen-chaX", &v3));
+        ASSERT_TRUE(!streq(v2, v3));    /* the hash tells them apart */
+
+        ASSERT_EQ(session_vsock_cid("a"), session_vsock_cid("a"));
+        ASSERT_TRUE(session_vsock_cid("a") != session_vsock_cid("b"));
+        ASSERT_TRUE(session_vsock_cid("a") >= 3 && session_vsock_cid("a") < 0xffffffffU);
+}
+
+static void test_nspawn_host(void) {
+        _cleanup_(session_freep) Session *s = NULL;
+        _cleanup_(unit_assignments_done) UnitAssignments slice = {}, service = {};
+        const UnitAssignment *exec;
+        int dashdash;
+
+        s = parse("box", "[Session]\nBackend=nspawn\nExec=/bin/echo hi\nTerminal=yes\nEnvironment=A=1\n"
+                         "[Resources]\nMemoryMax=256M\nTasksMax=64\n");
+        ASSERT_OK(session_render_assignments(s, &slice, &service));
+
+        /* limits on the slice, as for the service backend */
+        ASSERT_STREQ(value(&slice, "MemoryMax"), "268435456");
+        ASSERT_STREQ(value(&slice, "TasksMax"), "64");
+        ASSERT_STREQ(value(&slice, "IPAddressDeny"), "any");
+
+        ASSERT_STREQ(value(&service, "Slice"), "sessiond-box.slice");
+        ASSERT_STREQ(value(&service, "Type"), "notify");
+        ASSERT_STREQ(value(&service, "Delegate"), "yes");
+        ASSERT_STREQ(value(&service, "KillMode"), "mixed");
+        ASSERT_STREQ(value(&service, "RuntimeDirectory"), "sessiond/agents/box");
+        /* the service sandbox of the profile would break nspawn: nspawn is the sandbox */
+        ASSERT_TRUE(!value(&service, "DynamicUser"));
+        ASSERT_TRUE(!value(&service, "ProtectSystem"));
+        ASSERT_TRUE(!value(&service, "PrivateNetwork"));
+        ASSERT_TRUE(!find(&service, "ExecStartPre", 0));        /* no network: no egress chain */
+
+        exec = find(&service, "ExecStart", 0);
+        ASSERT_STREQ(exec->argv[0], "/usr/bin/systemd-nspawn");
+        ASSERT_TRUE(argv_index(&service, "--keep-unit") > 0);
+        ASSERT_TRUE(argv_index(&service, "--register=yes") > 0);
+        ASSERT_TRUE(argv_index(&service, "--machine=box") > 0);
+        ASSERT_TRUE(argv_index(&service, "--directory=/") > 0);
+        ASSERT_TRUE(argv_index(&service, "--volatile=yes") > 0);
+        ASSERT_TRUE(argv_index(&service, "--private-network") > 0);
+        ASSERT_TRUE(argv_index(&service, "--bind-ro=" SESSIOND_AGENT_PATH ":" SESSIOND_AGENT_PATH ":idmap") > 0);
+        ASSERT_TRUE(argv_index(&service, "--bind=" SESSIOND_RUNTIME_DIR "/agents/box:"
+                                         SESSIOND_RUNTIME_DIR "/agents/box:idmap") > 0);
+        /* root inside is not root outside; the host's root is never chowned */
+        ASSERT_TRUE(argv_index(&service, "--private-users=pick") > 0);
+        ASSERT_TRUE(argv_index(&service, "--private-users-ownership=map") > 0);
+        ASSERT_TRUE(argv_index(&service, "--notify-ready=yes") > 0);
+        ASSERT_TRUE(argv_index(&service, "--setenv=RUNTIME_DIRECTORY=" SESSIOND_RUNTIME_DIR "/agents/box") > 0);
+        ASSERT_TRUE(argv_index(&service, "--setenv=A=1") > 0);
+        dashdash = argv_index(&service, "--");
+        ASSERT_TRUE(dashdash > 0);
+        /* the agent is the payload, with the session's command after its own "--" */
+        ASSERT_STREQ(exec->argv[dashdash + 1], SESSIOND_AGENT_PATH);
+        ASSERT_STREQ(exec->argv[dashdash + 2], "--name=box");
+        ASSERT_STREQ(exec->argv[dashdash + 3], "--terminal");
+        ASSERT_STREQ(exec->argv[dashdash + 4], "--");
+        ASSERT_STREQ(exec->argv[dashdash + 5], "/bin/echo");
+        ASSERT_STREQ(exec->argv[dashdash + 6], "hi");
+        ASSERT_TRUE(!exec->argv[dashdash + 7]);
+}
+
+static void test_nspawn_image_egress(void) {
+        _cleanup_(session_freep) Session *s = NULL, *r = NULL;
+        _cleanup_(unit_assignments_done) UnitAssignments slice = {}, service = {}, rs = {}, rv = {};
+        const UnitAssignment *pre;
+        bool found = false;
+
+        s = parse("web_1", "[Session]\nBackend=nspawn\nImage=small\nUser=agent\nWorkingDirectory=/w\n"
+                           "[Egress]\nAllow=192.0.2.0/24\n"
+                           "[Workspace]\nPath=/srv/x\nMode=overlay\nTarget=/w\n"
+                           "[Secrets]\nCredential=tok:/etc/tok\n");
+        ASSERT_OK(session_render_assignments(s, &slice, &service));
+        ASSERT_TRUE(argv_index(&service, "--machine=web-1") > 0);
+        ASSERT_TRUE(argv_index(&service, "--directory=/var/lib/machines/small") > 0);
+        ASSERT_TRUE(argv_index(&service, "--volatile=overlay") > 0);
+        ASSERT_TRUE(argv_index(&service, "--private-users-ownership=auto") > 0);
+        ASSERT_TRUE(argv_index(&service, "--user=agent") > 0);
+        ASSERT_TRUE(argv_index(&service, "--chdir=/w") > 0);
+        ASSERT_TRUE(argv_index(&service, "--overlay=/srv/x::/w") > 0);
+        ASSERT_TRUE(argv_index(&service, "--load-credential=tok:tok") > 0);
+        ASSERT_STREQ(value(&service, "LoadCredential"), "tok:/etc/tok");
+        ASSERT_TRUE(argv_index(&service, "--private-network") < 0);
+        ASSERT_TRUE(argv_index(&service, "--network-veth-extra=ve-web_1:host0") > 0);
+        ASSERT_STREQ(value(&slice, "NFTSet"), "cgroup:inet:sessiond:s_web__1_cg");
+
+        /* the host side of the veth goes through the session's nft chain */
+        pre = find(&service, "ExecStartPre", 0);
+        ASSERT_TRUE(pre && pre->privileged);
+        STRV_FOREACH(w, pre->argv)
+                found = found || streq(*w, "--interface=ve-web_1");
+        ASSERT_TRUE(found);
+
+        r = parse("img", "[Session]\nBackend=nspawn\nImage=/srv/a.raw\n");
+        ASSERT_OK(session_render_assignments(r, &rs, &rv));
+        ASSERT_TRUE(argv_index(&rv, "--image=/srv/a.raw") > 0);
+}
+
+static void test_vmspawn(void) {
+        _cleanup_(session_freep) Session *s = NULL;
+        _cleanup_(unit_assignments_done) UnitAssignments slice = {}, service = {};
+        const UnitAssignment *exec;
+        char cid[32];
+
+        s = parse("vm", "[Session]\nBackend=vmspawn\nImage=f.raw\nExec=/bin/true\n"
+                        "[Resources]\nMemoryMax=1G\nCPUQuota=150%\n");
+        ASSERT_OK(session_render_assignments(s, &slice, &service));
+        exec = find(&service, "ExecStart", 0);
+        ASSERT_STREQ(exec->argv[0], "/usr/bin/systemd-vmspawn");
+        ASSERT_TRUE(argv_index(&service, "--keep-unit") > 0);
+        ASSERT_TRUE(argv_index(&service, "--image=/var/lib/machines/f.raw") > 0);
+        ASSERT_TRUE(argv_index(&service, "--ram=1073741824") > 0);
+        ASSERT_TRUE(argv_index(&service, "--cpus=2") > 0);
+        snprintf(cid, sizeof(cid), "--vsock-cid=%u", session_vsock_cid("vm"));
+        ASSERT_TRUE(argv_index(&service, cid) > 0);
+        ASSERT_TRUE(argv_index(&service, "--network-user-mode") < 0);   /* no egress: no network */
+        ASSERT_TRUE(argv_index(&service, "systemd.run=\"" SESSIOND_AGENT_PATH " --name=vm --socket=vsock:1024 -- /bin/true\"") > 0);
+        ASSERT_STREQ(value(&slice, "MemoryMax"), "1073741824");
+}
+
+int main(void) {
+        test_names();
+        test_nspawn_host();
+        test_nspawn_image_egress();
+        test_vmspawn();
+        return 0;
+}
