@@ -483,13 +483,13 @@ static int render_workspace_helper(const Session *s, UnitAssignments *a, const c
                 return r;
 
         if (s->workspace_restore) {
-                r = add_exec(a, "ExecStartPre", restore, true);
+                r = unit_assignment_add_exec(a, "ExecStartPre", restore, true);
                 if (r < 0)
                         return r;
         }
-        r = add_exec(a, "ExecStartPre", setup, true);
+        r = unit_assignment_add_exec(a, "ExecStartPre", setup, true);
         if (r >= 0)
-                r = add_exec(a, "ExecStopPost", teardown, true);
+                r = unit_assignment_add_exec(a, "ExecStopPost", teardown, true);
         if (r >= 0)
                 r = add4(a, "BindPaths", "-" SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged:", target);
         return r;
