@@ -24,9 +24,12 @@ int agent_error_to_errno(const char *error_id, sd_json_variant *parameters) {
                 { SD_VARLINK_ERROR_INVALID_PARAMETER, EINVAL    },
                 { SD_VARLINK_ERROR_EXPECTED_MORE,     EINVAL    },
                 /* sessiond's own, when the call went through io.sessiond.Manager */
-                { "io.sessiond.NoSuchSession",        ENXIO     },
-                { "io.sessiond.PermissionDenied",     EACCES    },
-                { "io.sessiond.BackendUnavailable",   EHOSTDOWN },
+                { "io.sessiond.Manager.NoSuchSession",      ENXIO        },
+                { "io.sessiond.Manager.NotRunning",         ESHUTDOWN    },
+                { "io.sessiond.Manager.PermissionDenied",   EACCES       },
+                { "io.sessiond.Manager.NoTerminal",         ENOTTY       },
+                { "io.sessiond.Manager.AgentFailed",        ECONNREFUSED },
+                { "io.sessiond.Manager.BackendUnavailable", EHOSTDOWN    },
         };
         int r;
 

@@ -19,6 +19,7 @@
 #include "agent-client.h"
 #include "agent.h"
 #include "macro.h"
+#include "time-util.h"
 
 extern char **environ;
 
@@ -316,7 +317,7 @@ int agent_exec_new(Agent *a, sd_varlink *link, bool more, char **argv, Exec **re
                 .out_fd = -EBADF,
                 .err_fd = -EBADF,
                 .in_fd = -EBADF,
-                .start_usec = now_usec(),
+                .start_usec = now_monotonic_usec(),
                 .timed_out = false,
         };
         e->command = join_argv(argv);
@@ -364,7 +365,7 @@ int exec_started(Exec *e) {
 }
 
 static void exec_log_end(Exec *e) {
-        uint64_t duration = now_usec() - e->start_usec;
+        uint64_t duration = now_monotonic_usec() - e->start_usec;
         int status = e->wait_status, code, r;
         char result[64];
 

@@ -8,11 +8,11 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <time.h>
 
 #include "agent.h"
 #include "io.sessiond.Agent.h"
 #include "macro.h"
+#include "time-util.h"
 
 bool agent_log_prefix = false;
 int agent_log_level = 6;
@@ -35,15 +35,8 @@ void agent_log(int level, const char *format, ...) {
         errno = saved;
 }
 
-uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
-}
-
 void agent_touch(Agent *a) {
-        a->last_activity_usec = now_usec();
+        a->last_activity_usec = now_monotonic_usec();
 }
 
 static int dispatch_signal(const char *name, sd_json_variant *v, sd_json_dispatch_flags_t flags, void *userdata) {
@@ -118,7 +111,7 @@ static int vl_method_describe(sd_varlink *link, sd_json_variant *parameters, sd_
                         SD_JSON_BUILD_PAIR_UNSIGNED("runningExecs", running),
                         SD_JSON_BUILD_PAIR_UNSIGNED("viewers", viewers),
                         SD_JSON_BUILD_PAIR_UNSIGNED("lastActivityUSec",
-                                                    running > 0 || viewers > 0 ? now_usec() : a->last_activity_usec));
+                                                    running > 0 || viewers > 0 ? now_monotonic_usec() : a->last_activity_usec));
 }
 
 static int on_connect(sd_varlink_server *s, sd_varlink *link, void *userdata) {

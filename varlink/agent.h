@@ -100,7 +100,6 @@ extern bool agent_journal;
 extern bool agent_log_prefix;
 extern int agent_log_level;
 void agent_touch(Agent *a);
-uint64_t now_usec(void);
 int agent_server_new(Agent *a, sd_varlink_server **ret);
 
 /* agent-exec.c */

@@ -134,8 +134,14 @@ static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_metho
         name = sd_json_variant_string(jname);
 
         s = manager_find_session(m, name);
-        if (!s)
-                return sd_varlink_errorbo(link, SESSIOND_ERROR_NO_SUCH_SESSION, SD_JSON_BUILD_PAIR_STRING("name", name));
+        if (!s) {
+                /* A generator session started after sessiond is not known yet. */
+                k = manager_adopt_session(m, name, &s);
+                if (k == -ENXIO)
+                        return sd_varlink_errorbo(link, SESSIOND_ERROR_NO_SUCH_SESSION, SD_JSON_BUILD_PAIR_STRING("name", name));
+                if (k < 0)
+                        return k;
+        }
         k = sd_varlink_get_peer_uid(link, &uid);
         if (k < 0)
                 return k;

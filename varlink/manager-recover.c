@@ -41,7 +41,7 @@ static void unit_infos_free(UnitInfo *u, size_t n) {
         free(u);
 }
 
-static int list_session_units(Manager *m, UnitInfo **ret, size_t *ret_n) {
+static int list_session_units(Manager *m, const char *pattern, UnitInfo **ret, size_t *ret_n) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         UnitInfo *units = NULL;
@@ -51,7 +51,7 @@ static int list_session_units(Manager *m, UnitInfo **ret, size_t *ret_n) {
         int r;
 
         r = sd_bus_call_method(m->bus, SYSTEMD_DEST, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                               "ListUnitsByPatterns", &error, &reply, "asas", 0, 1, "sessiond-*.service");
+                               "ListUnitsByPatterns", &error, &reply, "asas", 0, 1, pattern);
         if (r < 0) {
                 fprintf(stderr, "Failed to list units: %s\n", error.message ?: strerror(-r));
                 return r;
@@ -248,7 +248,7 @@ int manager_recover(Manager *m) {
         size_t n_units = 0;
         int r;
 
-        r = list_session_units(m, &units, &n_units);
+        r = list_session_units(m, "sessiond-*.service", &units, &n_units);
         if (r < 0)
                 return r;
         r = session_record_list(m->sessions_fd, &names);
@@ -296,5 +296,41 @@ int manager_recover(Manager *m) {
 
         unit_infos_free(units, n_units);
         fprintf(stderr, "Recovered %zu session(s).\n", m->n_sessions);
+        return 0;
+}
+
+/* A session whose unit was started after sessiond (the generator's unit, by `systemctl start`):
+ * adopted on first use as manager_recover() adopts it at start. -ENXIO if there is no such unit
+ * or it is not a session. */
+int manager_adopt_session(Manager *m, const char *name, ManagedSession **ret) {
+        _cleanup_free_ char *pattern = NULL;
+        SessionRecord rec = {};
+        UnitInfo *units = NULL;
+        size_t n_units = 0;
+        ManagedSession *s;
+        int r;
+
+        assert(!manager_find_session(m, name));
+
+        if (!session_name_is_valid(name))
+                return -ENXIO;
+        if (asprintf(&pattern, "sessiond-%s.service", name) < 0)
+                return -ENOMEM;
+        r = list_session_units(m, pattern, &units, &n_units);
+        if (r < 0)
+                return r;
+        r = -ENXIO;
+        for (size_t i = 0; i < n_units; i++)
+                if (streq(units[i].name, name)) {
+                        r = recover_unit(m, units + i, &rec, /* have_record= */ false);
+                        break;
+                }
+        unit_infos_free(units, n_units);
+        if (r < 0)
+                return r;
+        s = manager_find_session(m, name);
+        if (!s)
+                return -ENXIO;
+        *ret = s;
         return 0;
 }

@@ -119,6 +119,7 @@ int manager_kill_unit(ManagedSession *s, sd_varlink *link, const char *whom, int
 int manager_describe_unit(ManagedSession *s, sd_varlink *link);
 int manager_cleanup_units(ManagedSession *s, bool failed);
 int manager_recover(Manager *m);
+int manager_adopt_session(Manager *m, const char *name, ManagedSession **ret);
 
 /* manager-varlink.c */
 /* The server with the interface and every method bound, attached to m->event, listening nowhere. */

@@ -25,6 +25,7 @@
 #include "agent.h"
 #include "io.sessiond.Agent.h"
 #include "macro.h"
+#include "time-util.h"
 
 static bool arg_terminal = false;
 static char *arg_name = NULL;
@@ -217,7 +218,7 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         a.name = arg_name;
-        a.last_activity_usec = now_usec();
+        a.last_activity_usec = now_monotonic_usec();
 
         r = socket_path(&path);
         if (r < 0)

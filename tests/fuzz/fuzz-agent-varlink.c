@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "fuzz-varlink.h"
 #include "macro.h"
+#include "time-util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (sd_event_new(&event) < 0)
                 return 0;
         a.event = event;
-        a.last_activity_usec = now_usec();
+        a.last_activity_usec = now_monotonic_usec();
         if (agent_server_new(&a, &server) < 0)
                 return 0;
         a.server = server;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "agent-client.h"
+#include "io.sessiond.Manager.h"
 #include "macro.h"
 #include "tests.h"
 
@@ -752,6 +753,18 @@ static void test_no_fd_leak(void) {
         ASSERT_EQ(after, before);
 }
 
+/* sessiond's errors reach sessionctl's exec/attach as errnos it explains ("has ended", ...). */
+static void test_error_names(void) {
+        ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_NO_SUCH_SESSION, NULL), ENXIO);
+        ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_NOT_RUNNING, NULL), ESHUTDOWN);
+        ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_PERMISSION_DENIED, NULL), EACCES);
+        ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_NO_TERMINAL, NULL), ENOTTY);
+        ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_AGENT_FAILED, NULL), ECONNREFUSED);
+        ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_BACKEND_UNAVAILABLE, NULL), EHOSTDOWN);
+        ASSERT_ERROR(agent_error_to_errno("io.sessiond.Agent.NotRunning", NULL), ESHUTDOWN);
+        ASSERT_TRUE(agent_error_to_errno(NULL, NULL) == 0);
+}
+
 int main(int argc, char *argv[]) {
         if (argc < 2) {
                 fprintf(stderr, "usage: %s PATH-TO-sessiond-agent\n", argv[0]);
@@ -762,6 +775,7 @@ int main(int argc, char *argv[]) {
         (void) signal(SIGPIPE, SIG_IGN);
         atexit(kill_agent_at_exit);
 
+        test_error_names();
         start_agent();
         test_exit_codes();
         test_env_workdir_and_hygiene();
