@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "egress-policy.h"
+#include "egress-stub-config.h"
 #include "egress.h"
 #include "parse-util.h"
 #include "session-profile.h"
@@ -335,11 +336,13 @@ static int render_egress(const Session *s, UnitAssignments *a) {
                         return r;
         }
         STRV_FOREACH(d, s->dns_servers) {
-                _cleanup_free_ char *rule = strjoin(*d, " :53");
+                /* With AllowHost= the DNS= servers are the upstreams of the session's stub, which
+                 * the session itself never reaches; without, the session may ask them directly. */
+                _cleanup_free_ char *arg = s->n_egress_hosts > 0 ? strjoin("--dns=", *d) : strjoin("--allow=", *d, " :53");
 
-                if (!rule)
+                if (!arg)
                         return -ENOMEM;
-                r = strv_extend_allow(&setup, rule);
+                r = strv_extend(&setup, arg);
                 if (r < 0)
                         return r;
         }
@@ -400,6 +403,20 @@ static int render_workspace(const Session *s, UnitAssignments *a) {
         default:
                 return -EINVAL;
         }
+}
+
+/* A session with AllowHost= resolves through its own DNS stub (see lib/egress-stub-config.h):
+ * sessiond-egress setup writes the resolv.conf naming it before the session's processes start. */
+static int render_dns_stub(const Session *s, UnitAssignments *a) {
+        _cleanup_free_ char *file = NULL;
+        int r;
+
+        if (s->n_egress_hosts == 0)
+                return 0;
+        r = egress_stub_resolv_file(s->name, &file);
+        if (r < 0)
+                return r;
+        return add4(a, "BindReadOnlyPaths", EGRESS_STUB_DIR "/", file, ":/etc/resolv.conf", NULL);
 }
 
 static int render_service(const Session *s, UnitAssignments *a) {
@@ -501,6 +518,8 @@ static int render_service(const Session *s, UnitAssignments *a) {
         }
 
         r = render_workspace(s, a);
+        if (r >= 0)
+                r = render_dns_stub(s, a);
         if (r < 0)
                 return r;
 

@@ -7,9 +7,13 @@
  * lib/egress.c: parses arguments, logs to stderr (the journal), maps errors to exit codes.
  *
  *   sessiond-egress ensure
- *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...]
+ *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...]
  *   sessiond-egress remove NAME
  *   sessiond-egress counters NAME          prints "PACKETS BYTES" dropped so far
+ *   sessiond-egress stub NAME              serves the session's DNS stub (sessiond-dns@NAME.service)
+ *
+ * With AllowHost= names, setup also writes the session's DNS stub config and starts its stub unit
+ * (sessiond-egress-dns.c); the chain accepts DNS to that stub alone.
  */
 
 #include <errno.h>
@@ -24,13 +28,14 @@
 #include "egress.h"
 #include "macro.h"
 #include "session.h"
+#include "sessiond-egress.h"
 #include "string-util.h"
+#include "strv.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define SESSIONS_SLICE "sessiond.slice"
 
-static int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
-static int log_error_errno(int r, const char *fmt, ...) {
+int log_error_errno(int r, const char *fmt, ...) {
         va_list ap;
 
         fputs("sessiond-egress: ", stderr);
@@ -54,11 +59,13 @@ static void help(void) {
         printf("sessiond-egress VERB [NAME] [OPTIONS]\n\n"
                "Enforces the egress policy of sessions in nftables table inet " EGRESS_TABLE ".\n\n"
                "  ensure                    create the table and its fail-closed catch-all\n"
-               "  setup NAME [--allow=RULE...] [--allow-host=HOST...]\n"
+               "  setup NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...]\n"
                "                            load the session's chain and sets (RULE as in Allow=,\n"
-               "                            HOST as in AllowHost=); replaces an old policy\n"
+               "                            HOST as in AllowHost=, ADDRESS as in DNS=); replaces an\n"
+               "                            old policy; with hosts, starts the session's DNS stub\n"
                "  remove NAME               remove everything of the session\n"
-               "  counters NAME             print the packets and bytes dropped for the session\n");
+               "  counters NAME             print the packets and bytes dropped for the session\n"
+               "  stub NAME                 serve the session's DNS stub (sessiond-dns@NAME.service)\n");
 }
 
 /* Adds a cgroup that exists to a set; one that does not is left to NFTSet= when it is made. */
@@ -91,73 +98,123 @@ static int ensure(EgressContext *ctx) {
         return add_cgroup_if_exists(ctx, EGRESS_SESSIONS_CGROUP_SET, SESSIONS_SLICE);
 }
 
+static void hosts_free(EgressHost *hosts, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                egress_host_done(&hosts[i]);
+        free(hosts);
+}
+
 static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv[]) {
         _cleanup_free_ EgressRule *rules = NULL;
         _cleanup_free_ char *slice = NULL, *cgroup = NULL, *set = NULL;
+        _cleanup_strv_free_ char **upstreams = NULL;
+        EgressHost *hosts = NULL;
+        EgressStub stub = {};
         size_t n_rules = 0, n_hosts = 0;
         int r;
 
         rules = calloc(argc + 1, sizeof(EgressRule));
-        if (!rules)
+        hosts = calloc(argc + 1, sizeof(EgressHost));
+        upstreams = calloc(1, sizeof(char *));
+        if (!rules || !hosts || !upstreams) {
+                free(hosts);
                 return log_error_errno(-ENOMEM, "out of memory");
+        }
         for (int i = 0; i < argc; i++) {
                 const char *v;
 
                 if ((v = option_value(argv[i], "--allow"))) {
                         r = egress_rule_from_string(v, rules + n_rules);
-                        if (r < 0)
-                                return log_error_errno(r, "invalid Allow= rule '%s'", v);
+                        if (r < 0) {
+                                r = log_error_errno(r, "invalid Allow= rule '%s'", v);
+                                goto finish;
+                        }
                         n_rules++;
                 } else if ((v = option_value(argv[i], "--allow-host"))) {
-                        EgressHost h = {};
-
-                        r = egress_host_from_string(v, &h);
-                        if (r < 0)
-                                return log_error_errno(r, "invalid AllowHost= '%s'", v);
-                        egress_host_done(&h);
+                        r = egress_host_from_string(v, hosts + n_hosts);
+                        if (r < 0) {
+                                r = log_error_errno(r, "invalid AllowHost= '%s'", v);
+                                goto finish;
+                        }
                         n_hosts++;
-                } else
-                        return log_error_errno(-EINVAL, "unknown argument '%s'", argv[i]);
+                } else if ((v = option_value(argv[i], "--dns"))) {
+                        uint8_t a[16];
+                        int family;
+
+                        r = parse_ip_address(v, &family, a);
+                        if (r >= 0)
+                                r = strv_extend(&upstreams, v);
+                        if (r < 0) {
+                                r = log_error_errno(r, "invalid DNS= '%s'", v);
+                                goto finish;
+                        }
+                } else {
+                        r = log_error_errno(-EINVAL, "unknown argument '%s'", argv[i]);
+                        goto finish;
+                }
         }
 
         r = session_slice_name(name, &slice);
-        if (r < 0)
-                return log_error_errno(r, "invalid session name '%s'", name);
-        r = egress_cgroup_set_name(name, &set);
-        if (r < 0)
-                return log_error_errno(r, "invalid session name '%s'", name);
+        if (r >= 0)
+                r = egress_cgroup_set_name(name, &set);
+        if (r < 0) {
+                r = log_error_errno(r, "invalid session name '%s'", name);
+                goto finish;
+        }
         cgroup = strjoin(SESSIONS_SLICE "/", slice);
-        if (!cgroup)
-                return log_error_errno(-ENOMEM, "out of memory");
+        if (!cgroup) {
+                r = log_error_errno(-ENOMEM, "out of memory");
+                goto finish;
+        }
 
         r = ensure(ctx);
         if (r < 0)
-                return r;
+                goto finish;
 
-        /* Host names resolve through the session's DNS stub, which adds what they resolve to;
-         * until then (and without a stub) they open nothing: the chain ends in a drop. A chain
-         * left by a unit that did not stop cleanly is replaced, with its resolved addresses. */
-        r = egress_session_add(ctx, name, rules, n_rules, NULL);
+        /* Host names resolve through the session's own DNS stub, which adds what they resolve to;
+         * until then they open nothing: the chain ends in a drop. */
+        if (n_hosts > 0) {
+                r = dns_stub_write_config(name, upstreams, hosts, n_hosts, &stub);
+                if (r < 0)
+                        goto finish;
+        }
+
+        /* A chain left by a unit that did not stop cleanly is replaced, with its resolved addresses. */
+        r = egress_session_add(ctx, name, rules, n_rules, &stub);
         if (r == -EEXIST)
-                r = egress_session_update(ctx, name, rules, n_rules, NULL, true);
-        if (r < 0)
-                return log_error_errno(r, "cannot load the egress policy of session %s: %s", name,
-                                       egress_last_error(ctx));
+                r = egress_session_update(ctx, name, rules, n_rules, &stub, true);
+        if (r < 0) {
+                r = log_error_errno(r, "cannot load the egress policy of session %s: %s", name,
+                                    egress_last_error(ctx));
+                goto finish;
+        }
 
         /* The slice's cgroup exists by now (the service's cgroup is made below it before
          * ExecStartPre= runs), but its NFTSet= found no set when systemd made it: add it here. */
         r = add_cgroup_if_exists(ctx, set, cgroup);
         if (r < 0)
-                return r;
+                goto finish;
 
-        fprintf(stderr, "sessiond-egress: session %s: %zu Allow= rules, %zu AllowHost= names\n",
-                name, n_rules, n_hosts);
-        return 0;
+        if (n_hosts > 0) {
+                r = dns_stub_start(name, &stub);
+                if (r < 0)
+                        goto finish;
+        }
+
+        fprintf(stderr, "sessiond-egress: session %s: %zu Allow= rules, %zu AllowHost= names%s\n",
+                name, n_rules, n_hosts, n_hosts > 0 ? ", DNS stub up" : "");
+        r = 0;
+finish:
+        hosts_free(hosts, n_hosts);
+        return r;
 }
 
 static int verb_remove(EgressContext *ctx, const char *name) {
         int r;
 
+        r = dns_stub_remove(name);
+        if (r < 0)
+                return r;
         r = egress_session_remove(ctx, name);
         if (r == -ENOENT)
                 return 0;       /* never set up, or removed already: nothing left, as wanted */
@@ -220,6 +277,8 @@ int main(int argc, char *argv[]) {
                 r = verb_remove(ctx, name);
         else if (streq(verb, "counters"))
                 r = verb_counters(ctx, name);
+        else if (streq(verb, "stub"))
+                r = verb_stub(ctx, name);
         else
                 r = log_error_errno(-EINVAL, "unknown verb '%s'", verb);
 
