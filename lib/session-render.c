@@ -406,7 +406,10 @@ static int render_workspace(const Session *s, UnitAssignments *a) {
 }
 
 /* A session with AllowHost= resolves through its own DNS stub (see lib/egress-stub-config.h):
- * sessiond-egress setup writes the resolv.conf naming it before the session's processes start. */
+ * sessiond-egress setup writes the resolv.conf naming it before the session's processes start.
+ * Optional ('-'), because systemd sets up the namespace for ExecStartPre=+ too, before setup has
+ * written the file; should it be missing later, the session sees the host's resolvers, which its
+ * chain does not let it reach: no names, and nothing opens. */
 static int render_dns_stub(const Session *s, UnitAssignments *a) {
         _cleanup_free_ char *file = NULL;
         int r;
@@ -416,7 +419,7 @@ static int render_dns_stub(const Session *s, UnitAssignments *a) {
         r = egress_stub_resolv_file(s->name, &file);
         if (r < 0)
                 return r;
-        return add4(a, "BindReadOnlyPaths", EGRESS_STUB_DIR "/", file, ":/etc/resolv.conf", NULL);
+        return add4(a, "BindReadOnlyPaths", "-" EGRESS_STUB_DIR "/", file, ":/etc/resolv.conf", NULL);
 }
 
 static int render_service(const Session *s, UnitAssignments *a) {
