@@ -87,6 +87,23 @@ static int add_cgroup_if_exists(EgressContext *ctx, const char *set, const char 
         return 0;
 }
 
+/* Binds the session's slice in the verdict map, so that its packets find their chain in one lookup
+ * (the per-session set filled by NFTSet= is the slower fallback). */
+static int bind_cgroup_if_exists(EgressContext *ctx, const char *name, const char *cgroup) {
+        _cleanup_free_ char *path = strjoin(CGROUP_ROOT "/", cgroup);
+        int r;
+
+        if (!path)
+                return log_error_errno(-ENOMEM, "out of memory");
+        if (access(path, F_OK) < 0)
+                return errno == ENOENT ? 0 : log_error_errno(-errno, "cannot access %s", path);
+        r = egress_session_bind_cgroup(ctx, name, cgroup);
+        if (r < 0)
+                return log_error_errno(r, "cannot bind cgroup %s to session %s: %s", cgroup, name,
+                                       egress_last_error(ctx));
+        return 0;
+}
+
 static int ensure(EgressContext *ctx) {
         int r;
 
@@ -192,6 +209,8 @@ static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv
         /* The slice's cgroup exists by now (the service's cgroup is made below it before
          * ExecStartPre= runs), but its NFTSet= found no set when systemd made it: add it here. */
         r = add_cgroup_if_exists(ctx, set, cgroup);
+        if (r >= 0)
+                r = bind_cgroup_if_exists(ctx, name, cgroup);
         if (r < 0)
                 goto finish;
 
