@@ -66,6 +66,8 @@ int egress_stub_address_pick(int dir_fd, const char *session, uint8_t ret[static
         _cleanup_free_ uint8_t (*used)[4] = NULL;
         _cleanup_closedir_ DIR *d = NULL;
         size_t n_used = 0, n_allocated = 0;
+        uint8_t previous[4] = {};
+        bool have_previous = false;
         struct dirent *de;
         int fd, r;
 
@@ -90,8 +92,7 @@ int egress_stub_address_pick(int dir_fd, const char *session, uint8_t ret[static
                 size_t n = strlen(de->d_name);
                 char path[64];
 
-                if (n <= strlen(CONFIG_SUFFIX) || !streq(de->d_name + n - strlen(CONFIG_SUFFIX), CONFIG_SUFFIX) ||
-                    streq(de->d_name, own))
+                if (n <= strlen(CONFIG_SUFFIX) || !streq(de->d_name + n - strlen(CONFIG_SUFFIX), CONFIG_SUFFIX))
                         continue;
                 /* read_full_file() takes a path: go through /proc/self/fd to stay below dir_fd. */
                 file_fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -103,6 +104,13 @@ int egress_stub_address_pick(int dir_fd, const char *session, uint8_t ret[static
                         return r;
                 if (egress_stub_config_parse(text, &c) < 0)
                         continue;       /* not ours to judge: it holds no address we could take */
+                if (streq(de->d_name, own)) {
+                        /* The session's own address (a policy update, or a stale file): keep it if
+                         * nobody else took it, the session's resolv.conf may name it already. */
+                        memcpy(previous, c.listen, 4);
+                        have_previous = true;
+                        continue;
+                }
                 if (n_used >= n_allocated) {
                         size_t k = n_allocated ? n_allocated * 2 : 16;
                         uint8_t (*u)[4] = reallocarray(used, k, sizeof(*used));
@@ -115,6 +123,10 @@ int egress_stub_address_pick(int dir_fd, const char *session, uint8_t ret[static
                 memcpy(used[n_used++], c.listen, 4);
         }
 
+        if (have_previous && previous[1] >= 128 && !address_listed(used, n_used, previous)) {
+                memcpy(ret, previous, 4);
+                return 0;
+        }
         for (unsigned i = 0; i < ATTEMPTS_MAX; i++) {
                 uint8_t a[4];
 
@@ -293,5 +305,52 @@ int egress_stub_unit_name(const char *session, char **ret) {
         if (!session_name_is_valid(session))
                 return -EINVAL;
         *ret = strjoin(EGRESS_STUB_UNIT_PREFIX, session, ".service");
+        return *ret ? 0 : -ENOMEM;
+}
+
+int egress_policy_format(const EgressRule *rules, size_t n_rules, const EgressHost *hosts, size_t n_hosts,
+                         char **dns, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t size;
+        int r;
+
+        assert(rules || n_rules == 0);
+        assert(hosts || n_hosts == 0);
+        assert(ret);
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_rules; i++) {
+                _cleanup_free_ char *t = NULL;
+
+                r = egress_rule_to_string(&rules[i], &t);
+                if (r < 0)
+                        return r;
+                fprintf(f, "allow %s\n", t);
+        }
+        for (size_t i = 0; i < n_hosts; i++) {
+                _cleanup_free_ char *t = NULL;
+
+                r = egress_host_to_string(&hosts[i], &t);
+                if (r < 0)
+                        return r;
+                fprintf(f, "host %s\n", t);
+        }
+        STRV_FOREACH(d, dns)
+                fprintf(f, "dns %s\n", *d);
+        if (fflush(f) != 0 || ferror(f))
+                return -ENOMEM;
+        f = (fclose(f), NULL);
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int egress_policy_file(const char *session, char **ret) {
+        assert(ret);
+        if (!session_name_is_valid(session))
+                return -EINVAL;
+        *ret = strjoin(session, ".policy");
         return *ret ? 0 : -ENOMEM;
 }

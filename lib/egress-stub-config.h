@@ -45,8 +45,9 @@ void egress_stub_config_done(EgressStubConfig *c);
  * probe further on. Never .0 or .255 in the last byte. */
 void egress_stub_address_candidate(const char *session, unsigned attempt, uint8_t ret[static 4]);
 
-/* The first candidate address for the session that no other session's NAME.conf in dir lists
- * (the caller holds a lock on the directory). A stale file of the session itself is ignored. */
+/* The address the session's own NAME.conf in dir lists, if no other session's lists it too (a
+ * policy update keeps its stub where the session's resolv.conf points); else the first candidate
+ * address that no other session's NAME.conf lists. The caller holds a lock on the directory. */
 int egress_stub_address_pick(int dir_fd, const char *session, uint8_t ret[static 4]);
 
 int egress_stub_config_format(const EgressStubConfig *c, char **ret);
@@ -58,6 +59,13 @@ int egress_stub_resolv_conf(const EgressStubConfig *c, char **ret);
 
 /* The "nameserver" addresses of a resolv.conf text, NULL-terminated (empty if there are none). */
 int egress_stub_nameservers_from_resolv_conf(const char *text, char ***ret);
+
+/* NAME.policy, written by sessiond-egress setup/update for every session with a chain, for
+ * `sessionctl status` and `sessionctl egress --show`: the policy as loaded, one "KEY VALUE" a line,
+ * "allow RULE" (egress_rule_to_string()), "host HOST" (egress_host_to_string()), "dns ADDRESS". */
+int egress_policy_format(const EgressRule *rules, size_t n_rules, const EgressHost *hosts, size_t n_hosts,
+                         char **dns, char **ret);
+int egress_policy_file(const char *session, char **ret);
 
 /* "NAME.conf", "NAME.resolv", "sessiond-dns@NAME.service" */
 int egress_stub_config_file(const char *session, char **ret);

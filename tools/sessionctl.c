@@ -12,6 +12,7 @@
 #include "sessionctl-check.h"
 #include "sessionctl-exec.h"
 #include "sessionctl-verify.h"
+#include "sessionctl-egress.h"
 #include "sessionctl.h"
 
 sd_json_format_flags_t arg_json = SD_JSON_FORMAT_OFF;
@@ -175,7 +176,10 @@ static void help(void) {
                "  verify FILE|NAME...        Check session files (no daemon needed)\n"
                "  exec [-t] NAME [--] CMD... Run a command in a session (exit status: the command's)\n"
                "  attach [--read-only] NAME  Join a session's terminal (Ctrl-] detaches)\n"
-               "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n\n"
+               "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n"
+               "  egress NAME --show         Show a session's egress policy and drop counters\n"
+               "  egress NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...]\n"
+               "                             Replace a running session's egress policy (root)\n\n"
                "Options:\n"
                "  -h --help                  Show this help\n"
                "     --version               Show the version\n"
@@ -205,6 +209,7 @@ static const Verb verbs[] = {
         { "exec",   verb_exec },
         { "attach", verb_attach },
         { "check",  verb_check },
+        { "egress", verb_egress },
 };
 
 

@@ -118,6 +118,44 @@ int dns_stub_write_config(const char *name, char **upstreams, const EgressHost *
         return 0;
 }
 
+int egress_write_policy(const char *name, const EgressRule *rules, size_t n_rules,
+                        const EgressHost *hosts, size_t n_hosts, char **dns) {
+        _cleanup_free_ char *file = NULL, *text = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        int r;
+
+        r = egress_policy_file(name, &file);
+        if (r >= 0)
+                r = egress_policy_format(rules, n_rules, hosts, n_hosts, dns, &text);
+        if (r < 0)
+                return log_error_errno(r, "cannot format the policy of session %s", name);
+        dir_fd = open_stub_dir(true);
+        if (dir_fd < 0)
+                return log_error_errno(dir_fd, "cannot open " EGRESS_STUB_DIR);
+        r = write_string_file_atomic_at(dir_fd, file, text, 0644);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s/%s", EGRESS_STUB_DIR, file);
+        return 0;
+}
+
+int egress_remove_policy(const char *name) {
+        _cleanup_free_ char *file = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        int r;
+
+        r = egress_policy_file(name, &file);
+        if (r < 0)
+                return log_error_errno(r, "invalid session name '%s'", name);
+        dir_fd = open_stub_dir(false);
+        if (dir_fd == -ENOENT)
+                return 0;
+        if (dir_fd < 0)
+                return log_error_errno(dir_fd, "cannot open " EGRESS_STUB_DIR);
+        if (unlinkat(dir_fd, file, 0) < 0 && errno != ENOENT)
+                return log_error_errno(-errno, "cannot remove %s/%s", EGRESS_STUB_DIR, file);
+        return 0;
+}
+
 /* A query for a name no session may resolve: the stub answers it REFUSED, itself. */
 static int probe_stub(const EgressStub *stub, int timeout_ms) {
         static const uint8_t query[] =

@@ -8,6 +8,7 @@
  *
  *   sessiond-egress ensure
  *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...]
+ *   sessiond-egress update NAME [same options]   replaces the policy of a running session
  *   sessiond-egress remove NAME
  *   sessiond-egress counters NAME          prints "PACKETS BYTES" dropped so far
  *   sessiond-egress stub NAME              serves the session's DNS stub (sessiond-dns@NAME.service)
@@ -63,6 +64,7 @@ static void help(void) {
                "                            load the session's chain and sets (RULE as in Allow=,\n"
                "                            HOST as in AllowHost=, ADDRESS as in DNS=); replaces an\n"
                "                            old policy; with hosts, starts the session's DNS stub\n"
+               "  update NAME [OPTIONS]     replace the policy of a loaded session, atomically\n"
                "  remove NAME               remove everything of the session\n"
                "  counters NAME             print the packets and bytes dropped for the session\n"
                "  stub NAME                 serve the session's DNS stub (sessiond-dns@NAME.service)\n");
@@ -121,7 +123,9 @@ static void hosts_free(EgressHost *hosts, size_t n) {
         free(hosts);
 }
 
-static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv[]) {
+/* setup: load the session's policy, replacing an old one; update: replace the policy of a session
+ * that is loaded (its unit runs), -ENOENT otherwise. */
+static int verb_setup(EgressContext *ctx, const char *name, bool update, int argc, char *argv[]) {
         _cleanup_free_ EgressRule *rules = NULL;
         _cleanup_free_ char *slice = NULL, *cgroup = NULL, *set = NULL;
         _cleanup_strv_free_ char **upstreams = NULL;
@@ -196,10 +200,17 @@ static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv
                         goto finish;
         }
 
-        /* A chain left by a unit that did not stop cleanly is replaced, with its resolved addresses. */
-        r = egress_session_add(ctx, name, rules, n_rules, &stub);
-        if (r == -EEXIST)
+        /* A chain left by a unit that did not stop cleanly is replaced, with its resolved addresses.
+         * An update is one transaction too: the session's chain is flushed and refilled, its
+         * resolved addresses are dropped (names resolve again through the new policy), established
+         * connections live on. */
+        if (update)
                 r = egress_session_update(ctx, name, rules, n_rules, &stub, true);
+        else {
+                r = egress_session_add(ctx, name, rules, n_rules, &stub);
+                if (r == -EEXIST)
+                        r = egress_session_update(ctx, name, rules, n_rules, &stub, true);
+        }
         if (r < 0) {
                 r = log_error_errno(r, "cannot load the egress policy of session %s: %s", name,
                                     egress_last_error(ctx));
@@ -214,11 +225,14 @@ static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv
         if (r < 0)
                 goto finish;
 
-        if (n_hosts > 0) {
+        if (n_hosts > 0)
                 r = dns_stub_start(name, &stub);
-                if (r < 0)
-                        goto finish;
-        }
+        else
+                r = dns_stub_remove(name);      /* an update that drops every AllowHost= */
+        if (r >= 0)
+                r = egress_write_policy(name, rules, n_rules, hosts, n_hosts, upstreams);
+        if (r < 0)
+                goto finish;
 
         fprintf(stderr, "sessiond-egress: session %s: %zu Allow= rules, %zu AllowHost= names%s\n",
                 name, n_rules, n_hosts, n_hosts > 0 ? ", DNS stub up" : "");
@@ -232,6 +246,8 @@ static int verb_remove(EgressContext *ctx, const char *name) {
         int r;
 
         r = dns_stub_remove(name);
+        if (r >= 0)
+                r = egress_remove_policy(name);
         if (r < 0)
                 return r;
         r = egress_session_remove(ctx, name);
@@ -277,7 +293,7 @@ int main(int argc, char *argv[]) {
                         return EXIT_FAILURE;
                 }
         }
-        if (!streq(verb, "setup") && argc > (name ? 3 : 2)) {
+        if (!streq(verb, "setup") && !streq(verb, "update") && argc > (name ? 3 : 2)) {
                 log_error_errno(-EINVAL, "too many arguments");
                 return EXIT_FAILURE;
         }
@@ -291,7 +307,9 @@ int main(int argc, char *argv[]) {
         if (streq(verb, "ensure"))
                 r = ensure(ctx);
         else if (streq(verb, "setup"))
-                r = verb_setup(ctx, name, argc - 3, argv + 3);
+                r = verb_setup(ctx, name, false, argc - 3, argv + 3);
+        else if (streq(verb, "update"))
+                r = verb_setup(ctx, name, true, argc - 3, argv + 3);
         else if (streq(verb, "remove"))
                 r = verb_remove(ctx, name);
         else if (streq(verb, "counters"))

@@ -21,5 +21,9 @@ int dns_stub_write_config(const char *name, char **upstreams, const EgressHost *
 int dns_stub_start(const char *name, const EgressStub *stub);
 /* Stops the stub unit and removes its files; nothing to do is success. */
 int dns_stub_remove(const char *name);
+/* EGRESS_STUB_DIR/NAME.policy, the policy as loaded (see lib/egress-stub-config.h) */
+int egress_write_policy(const char *name, const EgressRule *rules, size_t n_rules,
+                        const EgressHost *hosts, size_t n_hosts, char **dns);
+int egress_remove_policy(const char *name);
 /* Serves the stub of the session until SIGTERM. */
 int verb_stub(EgressContext *ctx, const char *name);

@@ -125,17 +125,21 @@ static void test_pick(void) {
         ASSERT_OK(egress_stub_address_pick(dir_fd, "s1", a));
         ASSERT_TRUE(memcmp(a, second, 4) == 0);
 
-        /* A stale config of s1 itself does not count against it. */
+        /* s1's own config: its address is kept (a policy update), unless another session has it. */
         egress_stub_address_candidate("s1", 5, own);
         write_config(dir_fd, "s1", own);
+        ASSERT_OK(egress_stub_address_pick(dir_fd, "s1", a));
+        ASSERT_TRUE(memcmp(a, own, 4) == 0);
+        write_config(dir_fd, "s1", first);
         ASSERT_OK(egress_stub_address_pick(dir_fd, "s1", a));
         ASSERT_TRUE(memcmp(a, second, 4) == 0);
 
         /* Files that are not configs are ignored. */
+        write_config(dir_fd, "s1", own);
         ASSERT_OK(write_string_file_atomic_at(dir_fd, "s1.resolv", "nameserver 127.1.1.1\n", 0644));
         ASSERT_OK(write_string_file_atomic_at(dir_fd, "junk.conf", "garbage\n", 0644));
         ASSERT_OK(egress_stub_address_pick(dir_fd, "s1", a));
-        ASSERT_TRUE(memcmp(a, second, 4) == 0);
+        ASSERT_TRUE(memcmp(a, own, 4) == 0);
 
         ASSERT_OK(unlinkat(dir_fd, "other.conf", 0));
         ASSERT_OK(unlinkat(dir_fd, "s1.conf", 0));
@@ -156,7 +160,27 @@ static void test_names(void) {
         ASSERT_ERROR(egress_stub_config_file("../x", &bad), EINVAL);
 }
 
+static void test_policy(void) {
+        _cleanup_free_ char *text = NULL, *file = NULL, *empty = NULL;
+        _cleanup_strv_free_ char **dns = NULL;
+        EgressRule rules[2];
+        EgressHost h = {};
+
+        ASSERT_OK(egress_rule_from_string("192.0.2.0/24", &rules[0]));
+        ASSERT_OK(egress_rule_from_string("198.51.100.7/32 tcp:443", &rules[1]));
+        ASSERT_OK(egress_host_from_string("allowed.test tcp:80", &h));
+        ASSERT_OK(strv_extend(&dns, "203.0.113.2"));
+        ASSERT_OK(egress_policy_format(rules, 2, &h, 1, dns, &text));
+        ASSERT_STREQ(text, "allow 192.0.2.0/24\nallow 198.51.100.7/32 tcp:443\nhost allowed.test tcp:80\ndns 203.0.113.2\n");
+        ASSERT_OK(egress_policy_format(NULL, 0, NULL, 0, NULL, &empty));
+        ASSERT_STREQ(empty, "");
+        ASSERT_OK(egress_policy_file("x", &file));
+        ASSERT_STREQ(file, "x.policy");
+        egress_host_done(&h);
+}
+
 int main(void) {
+        test_policy();
         test_candidate();
         test_format_parse();
         test_parse_bad();

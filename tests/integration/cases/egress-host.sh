@@ -5,7 +5,8 @@
 # gets no answer and reaches no upstream (queries counted at the upstream dnsmasq); its address
 # dialled directly is dropped; the upstream and another session's stub cannot be asked directly;
 # many random subdomains reach no server; kill -9 of the stub keeps everything denied and the
-# stub comes back; nothing is left after stop.
+# stub comes back; `sessionctl egress` replaces the policy of the running session; nothing is left
+# after stop.
 . "$SESSIOND_TEST_DIR/lib.sh"
 . "$SESSIOND_TEST_DIR/egress-lib.sh"
 
@@ -135,6 +136,22 @@ wait_until 60 systemctl is-active -q sessiond-dns@egh.service
 wait_until 60 x egh getent ahostsv4 allowed.test
 echo "ok: the stub was restarted and answers again"
 grep -E 'query\[.*exfil\.test' "$dnslog" && fail "exfil.test reached the upstream"
+
+step "sessionctl egress: egh's policy replaced while it runs, no restart"
+pid=$(systemctl show -P MainPID sessiond-egh.service)
+out=$(sessionctl egress egh --show) || fail "sessionctl egress --show failed"
+echo "$out"
+grep -q 'hosts allowed.test tcp:80' <<<"$out" || fail "--show does not list AllowHost="
+grep -Eq 'Dropped: [1-9][0-9]* packets' <<<"$out" || fail "--show does not show drops"
+sessionctl egress egh --allow="203.0.113.2/32 tcp:80" --allow-host=other.test --dns=203.0.113.2 ||
+        fail "sessionctl egress could not replace the policy"
+assert_eq "$(systemctl show -P MainPID sessiond-egh.service)" "$pid" "main PID after the update"
+sessionctl --json=short egress egh --show | grep -q '"allowHost":\["other.test"\]' || fail "--show --json after the update"
+x egh nc -z -w 3 203.0.113.2 80 || fail "the new Allow= does not reach 203.0.113.2:80"
+x egh getent ahostsv4 other.test | grep -q '^198\.51\.100\.3 ' || fail "other.test does not resolve after the update"
+x egh getent hosts allowed.test && fail "allowed.test still resolves after the update"
+x egh nc -z -w 3 198.51.100.2 80 && fail "allowed.test's address still reachable after the update (resolved set not flushed)"
+echo "ok: the update applied without a restart"
 
 step "stop: the stub and everything of the sessions is gone"
 systemctl stop sessiond-egh.service sessiond-egh2.service
