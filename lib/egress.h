@@ -16,7 +16,9 @@
  *   chain sessions   the fallback for a slice not bound in the map (yet): per session
  *                    "socket cgroupv2 level 2 @s_N_cg jump s_N", one lookup per session, and only
  *                    for sockets below sessiond.slice.
- *   chain machines   per machine veth: "iifname "ve-x" jump s_N"
+ *   chain machines   per machine veth: "iifname "ve-x" jump s_N" (egress_session_add_interface(); for
+ *                    nspawn sessions, whose packets reach the host through the forward hook; the
+ *                    session's chain is the same one. Removed with the session.)
  *   chain unmatched  "socket cgroupv2 level 1 @sessions_cg counter name unmatched_drop drop": a process in
  *                    sessiond.slice (set filled by NFTSet= on sessiond.slice) whose session has no
  *                    chain (yet, or any more) is dropped: fail closed.
@@ -38,6 +40,9 @@
  * are no interval sets at all here. A policy change flushes and refills the session's own chain (and,
  * if asked, its resolved sets) in one transaction: atomic, and touching nothing of other sessions.
  * Established connections continue; new ones see the new policy.
+ *
+ * DNS: a session with AllowHost= has its own stub (lib/egress-stub-config.h) on a 127.128.0.0/9
+ * address of its own; EgressStub makes its chain accept udp/tcp to that address and port only.
  *
  * Names: session names are [a-zA-Z0-9_.-]; in nft names '_' becomes "__", '-' "_m" and '.' "_d",
  * which is reversible, so the sessions can be listed back after a daemon restart.
