@@ -141,7 +141,7 @@ step "sessionctl egress: egh's policy replaced while it runs, no restart"
 pid=$(systemctl show -P MainPID sessiond-egh.service)
 out=$(sessionctl egress egh --show) || fail "sessionctl egress --show failed"
 echo "$out"
-grep -q 'hosts allowed.test tcp:80' <<<"$out" || fail "--show does not list AllowHost="
+grep -q 'hosts allowed.test :80' <<<"$out" || fail "--show does not list AllowHost="
 grep -Eq 'Dropped: [1-9][0-9]* packets' <<<"$out" || fail "--show does not show drops"
 sessionctl egress egh --allow="203.0.113.2/32 tcp:80" --allow-host=other.test --dns=203.0.113.2 ||
         fail "sessionctl egress could not replace the policy"
