@@ -9,7 +9,7 @@
 . "$SESSIOND_TEST_DIR/egress-lib.sh"
 
 command -v nft >/dev/null || skip "nft missing (used to load the other sessions quickly)"
-MB=${EGRESS_THROUGHPUT_MB:-64}
+MB=${EGRESS_THROUGHPUT_MB:-32}   # 64 for BENCHMARKS.md; 32 fits the harness timeout on a loaded host
 OTHERS=${EGRESS_THROUGHPUT_SESSIONS:-200}
 
 outside_up
