@@ -312,11 +312,19 @@ int egress_table_ensure(EgressContext *ctx) {
                    "add chain " T " machines\n"
                    "add chain " T " unmatched\n"
                    "add set " T " " EGRESS_SESSIONS_CGROUP_SET " { type cgroupsv2; }\n"
+                   "add map " T " " EGRESS_SESSION_MAP " { type cgroupsv2 : verdict; }\n"
                    "add counter " T " " EGRESS_UNMATCHED_COUNTER "\n"
                    "flush chain " T " output\n"
                    "flush chain " T " forward\n"
                    "flush chain " T " unmatched\n"
-                   "add rule " T " output jump sessions\n"
+                   /* A session's slice bound in the verdict map jumps to its chain in one lookup (the
+                    * chain always ends in a verdict); a socket below sessiond.slice whose slice is not
+                    * bound (yet) falls back to the per-session set rules in "sessions". Other traffic
+                    * costs two lookups, however many sessions there are. */
+                   "add rule " T " output socket cgroupv2 level " XSTRINGIFY(EGRESS_SESSION_CGROUP_LEVEL)
+                   " vmap @" EGRESS_SESSION_MAP "\n"
+                   "add rule " T " output socket cgroupv2 level " XSTRINGIFY(EGRESS_SESSIONS_CGROUP_LEVEL)
+                   " @" EGRESS_SESSIONS_CGROUP_SET " jump sessions\n"
                    "add rule " T " output jump unmatched\n"
                    "add rule " T " forward jump machines\n"
                    "add rule " T " unmatched socket cgroupv2 level " XSTRINGIFY(EGRESS_SESSIONS_CGROUP_LEVEL)
@@ -341,6 +349,31 @@ int egress_cgroup_set_add(EgressContext *ctx, const char *set, const char *cgrou
             isempty(cgroup) || cgroup[strcspn(cgroup, "\"\n;{}")])
                 return -EINVAL;
         if (asprintf(&cmd, "add element " T " %s { \"%s\" }\n", set, cgroup) < 0)
+                return -ENOMEM;
+        return run(ctx, cmd, false);
+}
+
+static bool cgroup_path_ok(const char *cgroup) {
+        /* nft quoted strings know no escapes: refuse what could end one or the command. */
+        return !isempty(cgroup) && !cgroup[strcspn(cgroup, "\"\n;{}")];
+}
+
+int egress_session_bind_cgroup(EgressContext *ctx, const char *session, const char *cgroup) {
+        _cleanup_free_ char *chain = NULL, *cmd = NULL;
+        int r;
+
+        assert(ctx);
+
+        if (!cgroup_path_ok(cgroup))
+                return -EINVAL;
+        r = egress_session_object_name(session, NULL, &chain);
+        if (r < 0)
+                return r;
+        /* destroy + add in one batch: the cgroup may be bound to an older chain. */
+        if (asprintf(&cmd,
+                     "destroy element " T " " EGRESS_SESSION_MAP " { \"%1$s\" }\n"
+                     "add element " T " " EGRESS_SESSION_MAP " { \"%1$s\" : jump %2$s }\n",
+                     cgroup, chain) < 0)
                 return -ENOMEM;
         return run(ctx, cmd, false);
 }
@@ -544,6 +577,63 @@ static int find_jump_handles(EgressContext *ctx, const char *from, const char *c
         return 0;
 }
 
+/* Commands that take the map bindings to chain out of the verdict map. nft shows a binding's key as
+ * the cgroup's path while the cgroup exists, else as its bare id, which it cannot parse back: such a
+ * binding goes only with a flush of the map, after which the live bindings of the others are added
+ * back in the same batch. */
+static int write_unbind(EgressContext *ctx, FILE *f, const char *chain) {
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
+        sd_json_variant *a, *map = NULL, *elems;
+        bool stale = false;
+        int r;
+
+        r = run(ctx, "list map " T " " EGRESS_SESSION_MAP "\n", true);
+        if (r == -ENOENT)
+                return 0;       /* a table from before the map */
+        if (r < 0)
+                return r;
+        r = parse_json_output(ctx, &v);
+        if (r < 0)
+                return r;
+        a = sd_json_variant_by_key(v, "nftables");
+        for (size_t i = 0; i < sd_json_variant_elements(a) && !map; i++)
+                map = sd_json_variant_by_key(sd_json_variant_by_index(a, i), "map");
+        elems = map ? sd_json_variant_by_key(map, "elem") : NULL;
+        if (!elems || !sd_json_variant_is_array(elems))
+                return 0;       /* empty */
+
+        for (int pass = 0; pass < 2; pass++) {
+                if (pass == 1) {
+                        if (!stale)
+                                break;
+                        fputs("flush map " T " " EGRESS_SESSION_MAP "\n", f);
+                }
+                for (size_t i = 0; i < sd_json_variant_elements(elems); i++) {
+                        sd_json_variant *e = sd_json_variant_by_index(elems, i), *key, *jump, *target;
+                        const char *k, *t;
+                        bool ours;
+
+                        key = sd_json_variant_by_index(e, 0);
+                        jump = sd_json_variant_by_key(sd_json_variant_by_index(e, 1), "jump");
+                        target = jump ? sd_json_variant_by_key(jump, "target") : NULL;
+                        if (!key || !sd_json_variant_is_string(key) || !target || !sd_json_variant_is_string(target))
+                                continue;
+                        k = sd_json_variant_string(key);
+                        t = sd_json_variant_string(target);
+                        ours = streq(t, chain);
+                        if (!strchr(k, '/') || !cgroup_path_ok(k)) {    /* the cgroup is gone */
+                                stale = stale || ours;
+                                continue;
+                        }
+                        if (pass == 0 && ours)
+                                fprintf(f, "delete element " T " " EGRESS_SESSION_MAP " { \"%s\" }\n", k);
+                        else if (pass == 1 && !ours)
+                                fprintf(f, "add element " T " " EGRESS_SESSION_MAP " { \"%s\" : jump %s }\n", k, t);
+                }
+        }
+        return 0;
+}
+
 int egress_session_remove(EgressContext *ctx, const char *session) {
         _cleanup_(names_done) Names n = {};
         _cleanup_(cmds_done) Cmds c = {};
@@ -569,6 +659,9 @@ int egress_session_remove(EgressContext *ctx, const char *session) {
                 for (size_t i = 0; i < n_handles; i++)
                         fprintf(c.f, "delete rule " T " %s handle %" PRIu64 "\n", *from, handles[i]);
         }
+        r = write_unbind(ctx, c.f, n.chain);
+        if (r < 0)
+                return r;
         fprintf(c.f, "flush chain " T " %1$s\ndelete chain " T " %1$s\n", n.chain);
         for (size_t i = 0; i < ELEMENTSOF(session_sets); i++)
                 fprintf(c.f, "delete set " T " %s\n", n.set[i]);

@@ -5,10 +5,20 @@
  *
  * One table, "inet sessiond":
  *
- *   chain output  { type filter hook output priority filter; policy accept; jump sessions; jump unmatched }
+ *   chain output  { type filter hook output priority filter; policy accept;
+ *                   socket cgroupv2 level 2 vmap @session_chains
+ *                   socket cgroupv2 level 1 @sessions_cg jump sessions
+ *                   jump unmatched }
  *   chain forward { type filter hook forward priority filter; policy accept; jump machines }
- *   chain sessions   per session: "socket cgroupv2 level 2 @s_N_cg jump s_N"
- *   chain machines   per machine veth: "iifname "ve-x" jump s_N"
+ *   map session_chains { type cgroupsv2 : verdict }   session slice -> "jump s_N", one lookup per
+ *                    packet whatever the number of sessions: egress_session_bind_cgroup() adds a
+ *                    slice once it exists (systemd's NFTSet= fills only plain sets, not maps).
+ *   chain sessions   the fallback for a slice not bound in the map (yet): per session
+ *                    "socket cgroupv2 level 2 @s_N_cg jump s_N", one lookup per session, and only
+ *                    for sockets below sessiond.slice.
+ *   chain machines   per machine veth: "iifname "ve-x" jump s_N" (egress_session_add_interface(); for
+ *                    nspawn sessions, whose packets reach the host through the forward hook; the
+ *                    session's chain is the same one. Removed with the session.)
  *   chain unmatched  "socket cgroupv2 level 1 @sessions_cg counter name unmatched_drop drop": a process in
  *                    sessiond.slice (set filled by NFTSet= on sessiond.slice) whose session has no
  *                    chain (yet, or any more) is dropped: fail closed.
@@ -31,6 +41,9 @@
  * if asked, its resolved sets) in one transaction: atomic, and touching nothing of other sessions.
  * Established connections continue; new ones see the new policy.
  *
+ * DNS: a session with AllowHost= has its own stub (lib/egress-stub-config.h) on a 127.128.0.0/9
+ * address of its own; EgressStub makes its chain accept udp/tcp to that address and port only.
+ *
  * Names: session names are [a-zA-Z0-9_.-]; in nft names '_' becomes "__", '-' "_m" and '.' "_d",
  * which is reversible, so the sessions can be listed back after a daemon restart.
  *
@@ -48,6 +61,7 @@
 #define EGRESS_TABLE "sessiond"
 #define EGRESS_FAMILY "inet"
 #define EGRESS_SESSIONS_CGROUP_SET "sessions_cg"
+#define EGRESS_SESSION_MAP "session_chains"
 #define EGRESS_UNMATCHED_COUNTER "unmatched_drop"
 /* Depth of a session slice in the cgroup tree: /sessiond.slice/sessiond-NAME.slice */
 #define EGRESS_SESSION_CGROUP_LEVEL 2
@@ -92,6 +106,12 @@ int egress_session_from_chain(const char *chain, char **ret);
  * exist (-ENOENT otherwise). For a cgroup that was made before its set existed. */
 int egress_cgroup_set_add(EgressContext *ctx, const char *set, const char *cgroup);
 
+/* Binds the session's slice cgroup (a path below the cgroup root, "sessiond.slice/sessiond-x.slice",
+ * which must exist) to its chain in the verdict map: from then on its packets find the chain in
+ * one lookup. Replaces an older binding of the same cgroup. -ENOENT if the cgroup or the session's
+ * chain does not exist. */
+int egress_session_bind_cgroup(EgressContext *ctx, const char *session, const char *cgroup);
+
 /* Creates all of a session's sets, rules and counter in one transaction. -EEXIST if present. */
 int egress_session_add(EgressContext *ctx, const char *session,
                        const EgressRule *rules, size_t n_rules, const EgressStub *stub);
@@ -101,7 +121,10 @@ int egress_session_add(EgressContext *ctx, const char *session,
 int egress_session_update(EgressContext *ctx, const char *session,
                           const EgressRule *rules, size_t n_rules, const EgressStub *stub,
                           bool flush_resolved);
-/* Removes everything of the session in one transaction. -ENOENT if it is not loaded. */
+/* Removes everything of the session in one transaction, its map bindings included (a binding whose
+ * cgroup is gone can only be removed by rewriting the map: then every binding whose cgroup still
+ * exists is written back in the same transaction, and stale ones of other sessions go too).
+ * -ENOENT if it is not loaded. */
 int egress_session_remove(EgressContext *ctx, const char *session);
 
 /* Adds (or refreshes) an address that an allowed host name resolved to, for ttl seconds

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "egress-policy.h"
+#include "egress-stub-config.h"
 #include "egress.h"
 #include "parse-util.h"
 #include "session-profile.h"
@@ -392,9 +393,15 @@ int session_render_egress(const Session *s, const char *interface, UnitAssignmen
                         return -ENOMEM;
         }
         STRV_FOREACH(d, s->dns_servers) {
-                const char *rule = intern_join(a, *d, " :53");
+                /* With AllowHost= the DNS= servers are the upstreams of the session's stub, which
+                 * the session itself never reaches; without, the session may ask them directly. */
+                if (s->n_egress_hosts > 0)
+                        setup[n] = intern_join(a, "--dns=", *d);
+                else {
+                        const char *rule = intern_join(a, *d, " :53");
 
-                setup[n] = rule ? intern_join(a, "--allow=", rule) : NULL;
+                        setup[n] = rule ? intern_join(a, "--allow=", rule) : NULL;
+                }
                 if (!setup[n++])
                         return -ENOMEM;
         }
@@ -522,6 +529,23 @@ static int render_workspace(const Session *s, UnitAssignments *a) {
         }
 }
 
+/* A session with AllowHost= resolves through its own DNS stub (see lib/egress-stub-config.h):
+ * sessiond-egress setup writes the resolv.conf naming it before the session's processes start.
+ * Optional ('-'), because systemd sets up the namespace for ExecStartPre=+ too, before setup has
+ * written the file; should it be missing later, the session sees the host's resolvers, which its
+ * chain does not let it reach: no names, and nothing opens. */
+static int render_dns_stub(const Session *s, UnitAssignments *a) {
+        _cleanup_free_ char *file = NULL;
+        int r;
+
+        if (s->n_egress_hosts == 0)
+                return 0;
+        r = egress_stub_resolv_file(s->name, &file);
+        if (r < 0)
+                return r;
+        return add4(a, "BindReadOnlyPaths", "-" EGRESS_STUB_DIR "/", file, ":/etc/resolv.conf", NULL);
+}
+
 static int render_service(const Session *s, UnitAssignments *a) {
         _cleanup_free_ char *slice = NULL;
         const ProfileSetting *profile;
@@ -621,6 +645,8 @@ static int render_service(const Session *s, UnitAssignments *a) {
         }
 
         r = render_workspace(s, a);
+        if (r >= 0)
+                r = render_dns_stub(s, a);
         if (r < 0)
                 return r;
 

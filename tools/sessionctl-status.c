@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "sessionctl-egress.h"
 #include "sessionctl.h"
 
 static const char *str_field(sd_json_variant *v, const char *key) {
@@ -113,6 +114,7 @@ int verb_status(int argc, char **argv) {
                         if (i > 1)
                                 printf("\n");
                         print_status(reply);
+                        sessionctl_print_egress(argv[i]);
                 }
         }
         return ret;

@@ -13,6 +13,7 @@
 #include "sessionctl-exec.h"
 #include "sessionctl-persist.h"
 #include "sessionctl-verify.h"
+#include "sessionctl-egress.h"
 #include "sessionctl.h"
 
 sd_json_format_flags_t arg_json = SD_JSON_FORMAT_OFF;
@@ -196,7 +197,10 @@ static void help(void) {
                "  check NAME [OPTIONS...]    Run the isolation battery inside a session (see SECURITY.md)\n"
                "  persist NAME...            Save the workspace of running sessions now\n"
                "  snapshot save|restore|delete NAME SNAP\n"
-               "  snapshot list NAME         Named copies of a session's workspace, with sizes\n\n"
+               "  snapshot list NAME         Named copies of a session's workspace, with sizes\n"
+               "  egress NAME --show         Show a session's egress policy and drop counters\n"
+               "  egress NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...]\n"
+               "                             Replace a running session's egress policy (root)\n\n"
                "Options:\n"
                "  -h --help                  Show this help\n"
                "     --version               Show the version\n"
@@ -228,6 +232,7 @@ static const Verb verbs[] = {
         { "check",  verb_check },
         { "persist",  verb_persist },
         { "snapshot", verb_snapshot },
+        { "egress", verb_egress },
 };
 
 

@@ -7,9 +7,14 @@
  * lib/egress.c: parses arguments, logs to stderr (the journal), maps errors to exit codes.
  *
  *   sessiond-egress ensure
- *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...] [--interface=IFNAME...]
+ *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...] [--interface=IFNAME...]
+ *   sessiond-egress update NAME [same options]   replaces the policy of a running session
  *   sessiond-egress remove NAME
  *   sessiond-egress counters NAME          prints "PACKETS BYTES" dropped so far
+ *   sessiond-egress stub NAME              serves the session's DNS stub (sessiond-dns@NAME.service)
+ *
+ * With AllowHost= names, setup also writes the session's DNS stub config and starts its stub unit
+ * (sessiond-egress-dns.c); the chain accepts DNS to that stub alone.
  */
 
 #include <errno.h>
@@ -24,13 +29,14 @@
 #include "egress.h"
 #include "macro.h"
 #include "session.h"
+#include "sessiond-egress.h"
 #include "string-util.h"
+#include "strv.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define SESSIONS_SLICE "sessiond.slice"
 
-static int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
-static int log_error_errno(int r, const char *fmt, ...) {
+int log_error_errno(int r, const char *fmt, ...) {
         va_list ap;
 
         fputs("sessiond-egress: ", stderr);
@@ -54,12 +60,15 @@ static void help(void) {
         printf("sessiond-egress VERB [NAME] [OPTIONS]\n\n"
                "Enforces the egress policy of sessions in nftables table inet " EGRESS_TABLE ".\n\n"
                "  ensure                    create the table and its fail-closed catch-all\n"
-               "  setup NAME [--allow=RULE...] [--allow-host=HOST...]\n"
+               "  setup NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...]\n"
                "                            load the session's chain and sets (RULE as in Allow=,\n"
-               "                            HOST as in AllowHost=); replaces an old policy;\n"
+               "                            HOST as in AllowHost=, ADDRESS as in DNS=); replaces an\n"
+               "                            old policy; with hosts, starts the session's DNS stub\n"
+               "  update NAME [OPTIONS]     replace the policy of a loaded session, atomically\n"
                "                            --interface=IFNAME: also what comes in there (a veth)\n"
                "  remove NAME               remove everything of the session\n"
-               "  counters NAME             print the packets and bytes dropped for the session\n");
+               "  counters NAME             print the packets and bytes dropped for the session\n"
+               "  stub NAME                 serve the session's DNS stub (sessiond-dns@NAME.service)\n");
 }
 
 /* Adds a cgroup that exists to a set; one that does not is left to NFTSet= when it is made. */
@@ -81,6 +90,23 @@ static int add_cgroup_if_exists(EgressContext *ctx, const char *set, const char 
         return 0;
 }
 
+/* Binds the session's slice in the verdict map, so that its packets find their chain in one lookup
+ * (the per-session set filled by NFTSet= is the slower fallback). */
+static int bind_cgroup_if_exists(EgressContext *ctx, const char *name, const char *cgroup) {
+        _cleanup_free_ char *path = strjoin(CGROUP_ROOT "/", cgroup);
+        int r;
+
+        if (!path)
+                return log_error_errno(-ENOMEM, "out of memory");
+        if (access(path, F_OK) < 0)
+                return errno == ENOENT ? 0 : log_error_errno(-errno, "cannot access %s", path);
+        r = egress_session_bind_cgroup(ctx, name, cgroup);
+        if (r < 0)
+                return log_error_errno(r, "cannot bind cgroup %s to session %s: %s", cgroup, name,
+                                       egress_last_error(ctx));
+        return 0;
+}
+
 static int ensure(EgressContext *ctx) {
         int r;
 
@@ -92,87 +118,157 @@ static int ensure(EgressContext *ctx) {
         return add_cgroup_if_exists(ctx, EGRESS_SESSIONS_CGROUP_SET, SESSIONS_SLICE);
 }
 
-static int verb_setup(EgressContext *ctx, const char *name, int argc, char *argv[]) {
+static void hosts_free(EgressHost *hosts, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                egress_host_done(&hosts[i]);
+        free(hosts);
+}
+
+/* setup: load the session's policy, replacing an old one; update: replace the policy of a session
+ * that is loaded (its unit runs), -ENOENT otherwise. */
+static int verb_setup(EgressContext *ctx, const char *name, bool update, int argc, char *argv[]) {
         _cleanup_free_ EgressRule *rules = NULL;
         _cleanup_free_ char *slice = NULL, *cgroup = NULL, *set = NULL;
+        _cleanup_strv_free_ char **upstreams = NULL;
+        EgressHost *hosts = NULL;
         _cleanup_free_ const char **ifnames = NULL;
+        EgressStub stub = {};
         size_t n_rules = 0, n_hosts = 0, n_ifnames = 0;
         int r;
 
         rules = calloc(argc + 1, sizeof(EgressRule));
+        hosts = calloc(argc + 1, sizeof(EgressHost));
+        upstreams = calloc(1, sizeof(char *));
         ifnames = calloc(argc + 1, sizeof(char *));
-        if (!rules || !ifnames)
+        if (!rules || !hosts || !upstreams || !ifnames) {
+                free(hosts);
                 return log_error_errno(-ENOMEM, "out of memory");
+        }
         for (int i = 0; i < argc; i++) {
                 const char *v;
 
                 if ((v = option_value(argv[i], "--allow"))) {
                         r = egress_rule_from_string(v, rules + n_rules);
-                        if (r < 0)
-                                return log_error_errno(r, "invalid Allow= rule '%s'", v);
+                        if (r < 0) {
+                                r = log_error_errno(r, "invalid Allow= rule '%s'", v);
+                                goto finish;
+                        }
                         n_rules++;
                 } else if ((v = option_value(argv[i], "--allow-host"))) {
-                        EgressHost h = {};
-
-                        r = egress_host_from_string(v, &h);
-                        if (r < 0)
-                                return log_error_errno(r, "invalid AllowHost= '%s'", v);
-                        egress_host_done(&h);
+                        r = egress_host_from_string(v, hosts + n_hosts);
+                        if (r < 0) {
+                                r = log_error_errno(r, "invalid AllowHost= '%s'", v);
+                                goto finish;
+                        }
                         n_hosts++;
+                } else if ((v = option_value(argv[i], "--dns"))) {
+                        uint8_t a[16];
+                        int family;
+
+                        r = parse_ip_address(v, &family, a);
+                        if (r >= 0)
+                                r = strv_extend(&upstreams, v);
+                        if (r < 0) {
+                                r = log_error_errno(r, "invalid DNS= '%s'", v);
+                                goto finish;
+                        }
                 } else if ((v = option_value(argv[i], "--interface"))) {
                         /* a machine's veth (host side): what comes in there is the session's */
-                        if (isempty(v) || strlen(v) > 15 || v[strcspn(v, "\"/ \t\n;{}")])
-                                return log_error_errno(-EINVAL, "invalid interface name '%s'", v);
+                        if (isempty(v) || strlen(v) > 15 || v[strcspn(v, "\"/ \t\n;{}")]) {
+                                r = log_error_errno(-EINVAL, "invalid interface name '%s'", v);
+                                goto finish;
+                        }
                         ifnames[n_ifnames++] = v;
-                } else
-                        return log_error_errno(-EINVAL, "unknown argument '%s'", argv[i]);
+                } else {
+                        r = log_error_errno(-EINVAL, "unknown argument '%s'", argv[i]);
+                        goto finish;
+                }
         }
 
         r = session_slice_name(name, &slice);
-        if (r < 0)
-                return log_error_errno(r, "invalid session name '%s'", name);
-        r = egress_cgroup_set_name(name, &set);
-        if (r < 0)
-                return log_error_errno(r, "invalid session name '%s'", name);
+        if (r >= 0)
+                r = egress_cgroup_set_name(name, &set);
+        if (r < 0) {
+                r = log_error_errno(r, "invalid session name '%s'", name);
+                goto finish;
+        }
         cgroup = strjoin(SESSIONS_SLICE "/", slice);
-        if (!cgroup)
-                return log_error_errno(-ENOMEM, "out of memory");
+        if (!cgroup) {
+                r = log_error_errno(-ENOMEM, "out of memory");
+                goto finish;
+        }
 
         r = ensure(ctx);
         if (r < 0)
-                return r;
+                goto finish;
 
-        /* Host names resolve through the session's DNS stub, which adds what they resolve to;
-         * until then (and without a stub) they open nothing: the chain ends in a drop. A chain
-         * left by a unit that did not stop cleanly is replaced, with its resolved addresses. */
-        r = egress_session_add(ctx, name, rules, n_rules, NULL);
-        if (r == -EEXIST)
-                r = egress_session_update(ctx, name, rules, n_rules, NULL, true);
-        if (r < 0)
-                return log_error_errno(r, "cannot load the egress policy of session %s: %s", name,
-                                       egress_last_error(ctx));
+        /* Host names resolve through the session's own DNS stub, which adds what they resolve to;
+         * until then they open nothing: the chain ends in a drop. */
+        if (n_hosts > 0) {
+                r = dns_stub_write_config(name, upstreams, hosts, n_hosts, &stub);
+                if (r < 0)
+                        goto finish;
+        }
+
+        /* A chain left by a unit that did not stop cleanly is replaced, with its resolved addresses.
+         * An update is one transaction too: the session's chain is flushed and refilled, its
+         * resolved addresses are dropped (names resolve again through the new policy), established
+         * connections live on. */
+        if (update)
+                r = egress_session_update(ctx, name, rules, n_rules, &stub, true);
+        else {
+                r = egress_session_add(ctx, name, rules, n_rules, &stub);
+                if (r == -EEXIST)
+                        r = egress_session_update(ctx, name, rules, n_rules, &stub, true);
+        }
+        if (r < 0) {
+                r = log_error_errno(r, "cannot load the egress policy of session %s: %s", name,
+                                    egress_last_error(ctx));
+                goto finish;
+        }
 
         /* The slice's cgroup exists by now (the service's cgroup is made below it before
          * ExecStartPre= runs), but its NFTSet= found no set when systemd made it: add it here. */
         r = add_cgroup_if_exists(ctx, set, cgroup);
+        if (r >= 0)
+                r = bind_cgroup_if_exists(ctx, name, cgroup);
         if (r < 0)
-                return r;
+                goto finish;
 
         for (size_t i = 0; i < n_ifnames; i++) {
                 r = egress_session_add_interface(ctx, name, ifnames[i]);
-                if (r < 0)
-                        return log_error_errno(r, "cannot send interface %s through the chain of session %s: %s",
-                                               ifnames[i], name, egress_last_error(ctx));
+                if (r < 0) {
+                        r = log_error_errno(r, "cannot send interface %s through the chain of session %s: %s",
+                                            ifnames[i], name, egress_last_error(ctx));
+                        goto finish;
+                }
         }
 
-        fprintf(stderr, "sessiond-egress: session %s: %zu Allow= rules, %zu AllowHost= names\n",
-                name, n_rules, n_hosts);
-        return 0;
+        if (n_hosts > 0)
+                r = dns_stub_start(name, &stub);
+        else
+                r = dns_stub_remove(name);      /* an update that drops every AllowHost= */
+        if (r >= 0)
+                r = egress_write_policy(name, rules, n_rules, hosts, n_hosts, upstreams);
+        if (r < 0)
+                goto finish;
+
+        fprintf(stderr, "sessiond-egress: session %s: %zu Allow= rules, %zu AllowHost= names%s\n",
+                name, n_rules, n_hosts, n_hosts > 0 ? ", DNS stub up" : "");
+        r = 0;
+finish:
+        hosts_free(hosts, n_hosts);
+        return r;
 }
 
 static int verb_remove(EgressContext *ctx, const char *name) {
         int r;
 
+        r = dns_stub_remove(name);
+        if (r >= 0)
+                r = egress_remove_policy(name);
+        if (r < 0)
+                return r;
         r = egress_session_remove(ctx, name);
         if (r == -ENOENT)
                 return 0;       /* never set up, or removed already: nothing left, as wanted */
@@ -216,7 +312,7 @@ int main(int argc, char *argv[]) {
                         return EXIT_FAILURE;
                 }
         }
-        if (!streq(verb, "setup") && argc > (name ? 3 : 2)) {
+        if (!streq(verb, "setup") && !streq(verb, "update") && argc > (name ? 3 : 2)) {
                 log_error_errno(-EINVAL, "too many arguments");
                 return EXIT_FAILURE;
         }
@@ -230,11 +326,15 @@ int main(int argc, char *argv[]) {
         if (streq(verb, "ensure"))
                 r = ensure(ctx);
         else if (streq(verb, "setup"))
-                r = verb_setup(ctx, name, argc - 3, argv + 3);
+                r = verb_setup(ctx, name, false, argc - 3, argv + 3);
+        else if (streq(verb, "update"))
+                r = verb_setup(ctx, name, true, argc - 3, argv + 3);
         else if (streq(verb, "remove"))
                 r = verb_remove(ctx, name);
         else if (streq(verb, "counters"))
                 r = verb_counters(ctx, name);
+        else if (streq(verb, "stub"))
+                r = verb_stub(ctx, name);
         else
                 r = log_error_errno(-EINVAL, "unknown verb '%s'", verb);
 

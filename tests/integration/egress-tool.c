@@ -8,6 +8,7 @@
  *   egress-tool update NAME [--stub ADDR:PORT] [--flush-resolved] [ALLOW...]
  *   egress-tool remove NAME
  *   egress-tool counters NAME                              prints "PACKETS BYTES"
+ *   egress-tool bind NAME CGROUP                           binds a cgroup ("sessiond.slice/x.slice") in the verdict map
  *   egress-tool cgroup-set NAME                            prints the set name for NFTSet=
  *   egress-tool stub NAME LISTEN:PORT UPSTREAM:PORT [HOST...]   serves until SIGTERM; HOST as in AllowHost=
  *   egress-tool query SERVER:PORT NAME                     prints A records, exit 0; REFUSED: 2;
@@ -288,6 +289,8 @@ int main(int argc, char *argv[]) {
                 r = do_add_update(ctx, true, argc, argv);
         else if (streq(verb, "remove") && argc == 1)
                 r = egress_session_remove(ctx, argv[0]);
+        else if (streq(verb, "bind") && argc == 2)
+                r = egress_session_bind_cgroup(ctx, argv[0], argv[1]);
         else if (streq(verb, "counters") && argc == 1) {
                 uint64_t p, b;
                 r = egress_session_counters(ctx, argv[0], &p, &b);

@@ -7,6 +7,9 @@
 #include <arpa/inet.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "egress.h"
 #include "tests.h"
@@ -278,6 +281,63 @@ static void test_nft(void) {
         ASSERT_ERROR(egress_table_remove(ctx), ENOENT);
 }
 
+/* The verdict map: a bound slice jumps straight to its chain; removing a session takes its
+ * bindings out, also when its cgroup is gone already (then the others' live bindings survive a
+ * rewrite of the map). Needs a cgroup2 hierarchy of our own at /sys/fs/cgroup. */
+static void test_bind(void) {
+        _cleanup_(egress_ctx_freep) EgressContext *ctx = NULL;
+        _cleanup_free_ char *map = NULL, *out = NULL;
+        EgressRule rules[] = { rule("192.0.2.0", 24, 0, 0) };
+
+        /* Private first, so that nothing propagates back out of our mount namespace; "/" is no
+         * mount point in a chroot, /sys is one. */
+        if (unshare(CLONE_NEWNS) < 0 ||
+            (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 &&
+             mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) < 0) ||
+            mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0) {
+                fprintf(stderr, "no cgroup2 hierarchy of our own (%m): skipping the verdict map part\n");
+                return;
+        }
+        (void) rmdir("/sys/fs/cgroup/sessiond.slice/sessiond-m1.slice");
+        (void) rmdir("/sys/fs/cgroup/sessiond.slice/sessiond-m2.slice");
+        (void) rmdir("/sys/fs/cgroup/sessiond.slice");
+        ASSERT_OK(mkdir("/sys/fs/cgroup/sessiond.slice", 0755));
+        ASSERT_OK(mkdir("/sys/fs/cgroup/sessiond.slice/sessiond-m1.slice", 0755));
+        ASSERT_OK(mkdir("/sys/fs/cgroup/sessiond.slice/sessiond-m2.slice", 0755));
+
+        ASSERT_OK(egress_ctx_new(&ctx));
+        ASSERT_NFT(ctx, egress_table_ensure(ctx));
+        out = ruleset_full("chain inet sessiond output", false);
+        ASSERT_TRUE(strstr(out, "socket cgroupv2 level 2 vmap @" EGRESS_SESSION_MAP));
+        ASSERT_NFT(ctx, egress_session_add(ctx, "m1", rules, 1, NULL));
+        ASSERT_NFT(ctx, egress_session_add(ctx, "m2", rules, 1, NULL));
+        ASSERT_ERROR(egress_session_bind_cgroup(ctx, "m1", "sessiond.slice/nope.slice"), ENOENT);
+        ASSERT_ERROR(egress_session_bind_cgroup(ctx, "m1", "a\" }"), EINVAL);
+        ASSERT_NFT(ctx, egress_session_bind_cgroup(ctx, "m1", "sessiond.slice/sessiond-m1.slice"));
+        ASSERT_NFT(ctx, egress_session_bind_cgroup(ctx, "m1", "sessiond.slice/sessiond-m1.slice"));  /* again */
+        ASSERT_NFT(ctx, egress_session_bind_cgroup(ctx, "m2", "sessiond.slice/sessiond-m2.slice"));
+        map = ruleset_full("map inet sessiond " EGRESS_SESSION_MAP, false);
+        ASSERT_TRUE(strstr(map, "\"sessiond.slice/sessiond-m1.slice\" : jump s_m1"));
+        ASSERT_TRUE(strstr(map, "\"sessiond.slice/sessiond-m2.slice\" : jump s_m2"));
+        free(map);
+
+        /* m1's cgroup is gone: its binding shows as a bare id, and still goes with the session. */
+        ASSERT_OK(rmdir("/sys/fs/cgroup/sessiond.slice/sessiond-m1.slice"));
+        ASSERT_NFT(ctx, egress_session_remove(ctx, "m1"));
+        map = ruleset_full("map inet sessiond " EGRESS_SESSION_MAP, false);
+        ASSERT_TRUE(!strstr(map, "s_m1"));
+        ASSERT_TRUE(strstr(map, "\"sessiond.slice/sessiond-m2.slice\" : jump s_m2"));
+        free(map);
+
+        /* m2's cgroup is there: its binding is deleted by key. */
+        ASSERT_NFT(ctx, egress_session_remove(ctx, "m2"));
+        map = ruleset_full("map inet sessiond " EGRESS_SESSION_MAP, false);
+        ASSERT_TRUE(!strstr(map, "jump"));
+        ASSERT_NFT(ctx, egress_table_remove(ctx));
+        ASSERT_OK(rmdir("/sys/fs/cgroup/sessiond.slice/sessiond-m2.slice"));
+        ASSERT_OK(rmdir("/sys/fs/cgroup/sessiond.slice"));
+}
+
 int main(void) {
         test_names();
         test_elements();
@@ -288,5 +348,6 @@ int main(void) {
                 return 77;
         }
         test_nft();
+        test_bind();
         return EXIT_SUCCESS;
 }

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared by sessiond-egress.c and sessiond-egress-dns.c (the AllowHost= stub). */
+
+#include <inttypes.h>
+#include <stddef.h>
+
+#include "egress.h"
+#include "macro.h"
+#include "parse-util.h"
+
+/* Logs "sessiond-egress: MESSAGE[: strerror]" to stderr; returns r (or -EINVAL if r >= 0). */
+int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
+
+/* Writes the session's stub config and resolv.conf (see lib/egress-stub-config.h); upstreams may
+ * be empty: then the host's resolv.conf names them. Returns where the stub will listen. */
+int dns_stub_write_config(const char *name, char **upstreams, const EgressHost *hosts, size_t n_hosts,
+                          EgressStub *ret_stub);
+/* (Re)starts sessiond-dns@NAME.service and waits until the stub answers. */
+int dns_stub_start(const char *name, const EgressStub *stub);
+/* Stops the stub unit and removes its files; nothing to do is success. */
+int dns_stub_remove(const char *name);
+/* EGRESS_STUB_DIR/NAME.policy, the policy as loaded (see lib/egress-stub-config.h) */
+int egress_write_policy(const char *name, const EgressRule *rules, size_t n_rules,
+                        const EgressHost *hosts, size_t n_hosts, char **dns);
+int egress_remove_policy(const char *name);
+/* Serves the stub of the session until SIGTERM. */
+int verb_stub(EgressContext *ctx, const char *name);
