@@ -3,9 +3,12 @@
 /* The manager's lifetime: when it is busy, when it may exit, and freeing it. Apart from main()
  * so that the fuzzer (tests/fuzz/fuzz-manager-varlink.c) links the daemon's own code. */
 
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "manager.h"
+
+#define TRIM_DELAY_USEC (2ULL * 1000000ULL)
 
 /* Work that keeps the daemon up: a client, a call to PID 1 in flight, a job to wait for, a
  * session in transition, or one whose IdleTimeout= it must watch. */
@@ -36,6 +39,36 @@ void manager_check_exit(Manager *m) {
         (void) sd_event_source_set_enabled(m->exit_timer, SD_EVENT_ONESHOT);
 }
 
+/* Every connection has sd-varlink buffers of 64 KiB and more (the read buffer, and with fd
+ * passing a control buffer for 16k fds), freed when it closes. glibc's dynamic mmap threshold
+ * rises past them after the first such free, so from then on they come from the heap, are
+ * touched there, and stay in our RSS after the connections are gone. A fixed threshold keeps
+ * them in their own mappings: only the pages a connection uses count, and they go back to the
+ * kernel on close. */
+void manager_setup_malloc(void) {
+        (void) mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+        (void) mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
+static int on_trim_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void) malloc_trim(0);
+        return 0;
+}
+
+void manager_schedule_trim(Manager *m) {
+        if (!m->event)
+                return;
+        if (!m->trim_timer) {
+                (void) sd_event_add_time_relative(m->event, &m->trim_timer, CLOCK_MONOTONIC, TRIM_DELAY_USEC,
+                                                  500000, on_trim_timer, m);
+                return;
+        }
+        if (sd_event_source_get_enabled(m->trim_timer, NULL) > 0)
+                return;         /* one pending already */
+        (void) sd_event_source_set_time_relative(m->trim_timer, TRIM_DELAY_USEC);
+        (void) sd_event_source_set_enabled(m->trim_timer, SD_EVENT_ONESHOT);
+}
+
 void manager_free(Manager *m) {
         if (!m)
                 return;
@@ -51,6 +84,7 @@ void manager_free(Manager *m) {
         free(m->subscribers);
         sd_event_source_unref(m->exit_timer);
         sd_event_source_unref(m->idle_timer);
+        sd_event_source_unref(m->trim_timer);
         sd_varlink_server_unref(m->server);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

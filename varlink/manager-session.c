@@ -303,4 +303,5 @@ void managed_session_forget(ManagedSession *s) {
                         break;
                 }
         managed_session_free(s);
+        manager_schedule_trim(m);
 }

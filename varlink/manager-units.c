@@ -171,8 +171,11 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
                 if (managed_session_is_active(s))
                         managed_session_set_state(s, SESSION_STOPPING);
         } else if (streq(s->active_state, "inactive") || streq(s->active_state, "failed")) {
-                /* inactive while the start job is still pending is the state before it runs */
-                if (s->record.state == SESSION_STARTING && s->job && streq(s->active_state, "inactive"))
+                /* While the start job is pending, inactive is the state before it runs, and failed
+                 * is a start that did not happen (e.g. TimeoutStartSec= passed under load): the
+                 * job's JobRemoved decides, and a Start that never ran gets UnitFailed with the
+                 * job's result, not a reply with an ended session. */
+                if (s->record.state == SESSION_STARTING && s->job)
                         return 0;
                 if (managed_session_is_active(s))
                         session_unit_gone(s, s->active_state);

@@ -561,6 +561,7 @@ static void on_disconnect(sd_varlink_server *server, sd_varlink *link, void *use
         manager_relays_drop_link(m, link);
         if (m->n_connections > 0)
                 m->n_connections--;
+        manager_schedule_trim(m);
         manager_check_exit(m);
 }
 

@@ -76,6 +76,7 @@ struct Manager {
         sd_event_source *exit_timer;
         sd_event_source *idle_timer;
         uint64_t idle_check_usec;
+        sd_event_source *trim_timer;    /* gives freed heap back, a moment after a burst */
 
         WorkspaceOp **workspace_ops;    /* Persist/Snapshot* helper units in flight (manager-persist.c) */
         size_t n_workspace_ops;
@@ -87,6 +88,10 @@ bool manager_busy(Manager *m);
 void manager_check_exit(Manager *m);
 void manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+/* Allocation policy for a daemon whose load comes in bursts; call once, first thing. */
+void manager_setup_malloc(void);
+/* Returns freed heap to the kernel a moment later (after a disconnect or a session's end). */
+void manager_schedule_trim(Manager *m);
 
 /* manager-session.c */
 int managed_session_new(Manager *m, const char *name, ManagedSession **ret);
