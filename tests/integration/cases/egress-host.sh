@@ -115,13 +115,13 @@ before=$(upstream_queries)
 x egh getent hosts exfil.test && fail "exfil.test resolved in egh"
 x egh getent hosts other.test && fail "egh2's other.test resolved in egh"
 x egh bash -c '
-        for i in $(seq 1 40); do
+        for i in $(seq 1 20); do
                 n="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d " \n").$i.exfil.test"
                 getent hosts "$n" && { echo "$n resolved"; exit 1; }
         done; exit 0' || fail "a tunnelling query was answered"
 after=$(upstream_queries)
 if grep -E 'query\[.*(exfil|other)\.test' "$dnslog"; then fail "a query for a name egh may not resolve reached the upstream"; fi
-assert_eq "$after" "$before" "queries at the upstream during 42 refused lookups"
+assert_eq "$after" "$before" "queries at the upstream during 22 refused lookups"
 echo "ok: upstream saw $after queries in all, none for exfil.test or other.test from egh"
 x egh nc -z -w 3 198.51.100.3 80 && fail "exfil.test's address reachable when dialled directly"
 read -r packets _ < <(/usr/libexec/sessiond-egress counters egh)

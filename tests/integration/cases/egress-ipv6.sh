@@ -23,7 +23,7 @@ step "outside gets 2001:db8:6::2 and 2001:db8:6::3 (TCP 80 on both), the host 20
 ip addr add 2001:db8:6::1/64 dev eg-host nodad
 ip -n "$OUTSIDE_NS" addr add 2001:db8:6::2/64 dev eg-out nodad
 ip -n "$OUTSIDE_NS" addr add 2001:db8:6::3/64 dev eg-out nodad
-ip netns exec "$OUTSIDE_NS" socat TCP6-LISTEN:80,fork,reuseaddr SYSTEM:'echo hello6' &
+ip netns exec "$OUTSIDE_NS" socat TCP6-LISTEN:80,ipv6only=1,fork,reuseaddr SYSTEM:'echo hello6' &
 egress_pids+=($!)
 wait_until 20 nc -z -w 1 2001:db8:6::2 80
 nc -z -w 3 2001:db8:6::3 80 || fail "outside v6 not reachable from the host"
