@@ -314,6 +314,12 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
                 if (r >= 0)
                         r = strv_extend(&argv, "--volatile=overlay");
         }
+        /* Less than nspawn's default capability set: no mounts, raw sockets, ptrace of other
+         * processes or reboot inside; setuid binaries and file capabilities raise nothing. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--drop-capability=CAP_SYS_ADMIN,CAP_NET_RAW,CAP_SYS_PTRACE,CAP_SYS_BOOT");
+        if (r >= 0)
+                r = strv_extend(&argv, "--no-new-privileges=yes");
         /* READY=1 only once the agent serves (it notifies): a started session takes exec. */
         if (r >= 0)
                 r = strv_extend(&argv, "--notify-ready=yes");
