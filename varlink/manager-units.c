@@ -267,6 +267,11 @@ int manager_bus_connect(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)
                 return r;
+        /* Without the bus no Start, Stop or state change gets through: rather than hang every
+         * caller, exit with failure; Restart=on-failure brings us back and we recover. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return r;
         r = sd_bus_match_signal(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
                                 on_job_removed, m);
         if (r < 0)

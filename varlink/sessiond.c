@@ -166,7 +166,9 @@ int main(int argc, char *argv[]) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 goto fail;
-        return EXIT_SUCCESS;
+        if (r > 0)      /* sd-bus ended the loop: the bus connection is gone */
+                fprintf(stderr, "Lost the connection to the system bus, exiting.\n");
+        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 
 fail:
         fprintf(stderr, "sessiond: %s\n", strerror(-r));
