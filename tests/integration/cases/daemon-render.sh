@@ -40,8 +40,15 @@ sessionctl start --text="$(cat /etc/sessiond/drender.session)" drender2
 service_props=ExecStart,ExecStartPreEx,ExecStopPostEx,Environment,WorkingDirectory,DynamicUser,User,Type,KillMode,RuntimeMaxUSec,RuntimeDirectory,RuntimeDirectoryMode,LogExtraFields,NoNewPrivileges,CapabilityBoundingSet,AmbientCapabilities,ProtectSystem,ProtectHome,PrivateTmp,PrivateDevices,DevicePolicy,PrivateIPC,PrivateUsers,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectControlGroups,ProtectClock,ProtectHostname,ProtectProc,ProcSubset,RestrictNamespaces,RestrictRealtime,RestrictSUIDSGID,LockPersonality,MemoryDenyWriteExecute,RemoveIPC,KeyringMode,UMask,RestrictAddressFamilies,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,PrivateNetwork,LoadCredential,BindPaths,Nice,Description
 slice_props=MemoryMax,MemoryHigh,MemorySwapMax,CPUQuotaPerSecUSec,CPUWeight,IOWeight,TasksMax,IPAddressDeny,IPAddressAllow,NFTSet
 
-show() {  # unit props
-        systemctl show -p "$2" "$1" | sed -e 's/drender2/drender/g' -e 's/ ; start_time=.*//' | sort
+sort_words() { local line; while IFS= read -r line; do
+        if [[ $line == IPAddress*=* ]]; then
+                echo "${line%%=*}=$(tr ' ' '\n' <<<"${line#*=}" | sort | paste -sd' ')"
+        else
+                echo "$line"
+        fi
+done; }
+show() {  # unit props; IPAddress*= are sets in PID 1, shown in hash order: sort their words
+        systemctl show -p "$2" "$1" | sed -e 's/drender2/drender/g' -e 's/ ; start_time=.*//' | sort_words | sort
 }
 show sessiond-drender.service "$service_props" >/run/gen-service.txt
 show sessiond-drender2.service "$service_props" >/run/tr-service.txt
