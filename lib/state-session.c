@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
+#include "dirent-util.h"
 #include "fileio.h"
 #include "state-session.h"
+#include "strv.h"
 
 #define RECORD_SIZE_MAX (4U * 1024U * 1024U)
 
@@ -236,31 +238,22 @@ static int cmp_str(const void *a, const void *b) {
 
 int session_record_list(int dir_fd, char ***ret_names) {
         _cleanup_strv_free_ char **names = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         size_t n = 0;
-        DIR *d;
-        int fd;
+        int r;
 
         assert(ret_names);
 
-        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
-
         names = calloc(1, sizeof(char *));
-        if (!names) {
-                closedir(d);
+        if (!names)
                 return -ENOMEM;
-        }
 
-        while ((errno = 0, de = readdir(d))) {
+        r = opendir_fd(dir_fd, &d);
+        if (r < 0)
+                return r;
+        while ((r = readdir_next(d, &de)) > 0) {
                 size_t l = strlen(de->d_name);
-                char **nl;
 
                 if (strncmp(de->d_name, ".#", 2) == 0) {
                         /* a write interrupted before its rename: never the current record */
@@ -270,25 +263,13 @@ int session_record_list(int dir_fd, char ***ret_names) {
                 if (de->d_name[0] == '.' || l <= 5 || !streq(de->d_name + l - 5, ".json"))
                         continue;
 
-                nl = realloc(names, (n + 2) * sizeof(char *));
-                if (!nl) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                names = nl;
-                names[n] = strndup(de->d_name, l - 5);
-                if (!names[n]) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                names[++n] = NULL;
+                r = strv_consume(&names, strndup(de->d_name, l - 5));
+                if (r < 0)
+                        return r;
+                n++;
         }
-        if (errno != 0) {
-                int k = -errno;
-                closedir(d);
-                return k;
-        }
-        closedir(d);
+        if (r < 0)
+                return r;
 
         qsort(names, n, sizeof(char *), cmp_str);
         *ret_names = TAKE_PTR(names);

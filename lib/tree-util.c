@@ -11,33 +11,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "dirent-util.h"
 #include "macro.h"
 #include "tree-util.h"
 
 /* copy_file_range() cannot do this pair of files: fall back to read()/write(). */
 static bool errno_is_cfr_unsupported(int e) {
         return e == EXDEV || e == EINVAL || e == EOPNOTSUPP || e == ENOSYS || e == EBADF;
-}
-
-static bool dot_or_dot_dot(const char *n) {
-        return streq(n, ".") || streq(n, "..");
-}
-
-/* Opens a directory for reading that we still own the fd of afterwards (fdopendir takes it). */
-static int opendir_fd(int fd, DIR **ret) {
-        _cleanup_close_ int dup_fd = -EBADF;
-        DIR *d;
-
-        dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dup_fd < 0)
-                return negative_errno();
-        d = fdopendir(dup_fd);
-        if (!d)
-                return negative_errno();
-        TAKE_FD(dup_fd);
-        rewinddir(d);
-        *ret = d;
-        return 0;
 }
 
 static int copy_xattrs_fd(int src, int dst) {
@@ -162,15 +142,11 @@ static int copy_dir_contents_dev(int src_fd, int dst_fd, dev_t dev) {
         for (;;) {
                 struct dirent *de;
 
-                errno = 0;
-                de = readdir(d);
-                if (!de) {
-                        if (errno != 0)
-                                return negative_errno();
+                r = readdir_next(d, &de);
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         break;
-                }
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 r = copy_entry(src_fd, dst_fd, de->d_name, dev);
                 if (r < 0)
                         return r;
@@ -280,15 +256,11 @@ static int remove_contents(int fd, dev_t dev) {
                 struct dirent *de;
                 struct stat st;
 
-                errno = 0;
-                de = readdir(d);
-                if (!de) {
-                        if (errno != 0)
-                                return negative_errno();
+                r = readdir_next(d, &de);
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         break;
-                }
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
                                 continue;
@@ -356,15 +328,11 @@ static int walk(int fd, TreeVisit visit, void *userdata) {
                 struct dirent *de;
                 struct stat st;
 
-                errno = 0;
-                de = readdir(d);
-                if (!de) {
-                        if (errno != 0)
-                                return negative_errno();
+                r = readdir_next(d, &de);
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         break;
-                }
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return negative_errno();
                 if (S_ISDIR(st.st_mode)) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dirent-util.h"
 #include "macro.h"
 #include "fileio.h"
 #include "mount-util.h"
@@ -127,24 +128,20 @@ static int open_ws(const WorkspacePaths *p, const char *name, int *ret_fd) {
 /* Removes every ".tmp-*" below dir_fd: left by an operation that was killed midway. */
 static int remove_tmp(int dir_fd) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int fd, r;
+        struct dirent *de;
+        int r;
 
-        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return negative_errno();
-        }
-        for (struct dirent *de; (de = readdir(d));) {
+        r = opendir_fd(dir_fd, &d);
+        if (r < 0)
+                return r;
+        while ((r = readdir_next(d, &de)) > 0) {
                 if (strncmp(de->d_name, ".tmp-", 5) != 0)
                         continue;
                 r = tree_remove_at(dir_fd, de->d_name);
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return r;
 }
 
 static int make_tmp_dir(int dir_fd, const char *what, char **ret_name, int *ret_fd) {
@@ -778,7 +775,7 @@ int workspace_snapshot_list(const WorkspacePaths *p, const char *name, Workspace
         _cleanup_(closedirp) DIR *d = NULL;
         WorkspaceSnapshot *l = NULL;
         size_t n = 0;
-        int r, fd;
+        int r;
 
         assert(p);
         assert(ret);
@@ -798,21 +795,22 @@ int workspace_snapshot_list(const WorkspacePaths *p, const char *name, Workspace
         if (r < 0)
                 return r;
 
-        fd = fcntl(sd_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return negative_errno();
-        }
-        for (struct dirent *de; (de = readdir(d));) {
+        r = opendir_fd(sd_fd, &d);
+        if (r < 0)
+                return r;
+        for (;;) {
                 _cleanup_close_ int sfd = -EBADF;
                 WorkspaceSnapshot *nl;
+                struct dirent *de;
                 struct stat st;
 
+                r = readdir_next(d, &de);
+                if (r < 0)
+                        goto fail;
+                if (r == 0)
+                        break;
                 if (de->d_name[0] == '.')
-                        continue;
+                        continue;       /* .tmp-*: a copy under way */
                 sfd = openat(sd_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sfd < 0 && errno == ENOENT)
                         continue;       /* deleted meanwhile */

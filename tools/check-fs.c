@@ -10,27 +10,23 @@
 #include <sys/un.h>
 
 #include "check.h"
-
-static bool dot_or_dot_dot(const char *n) {
-        return streq(n, ".") || streq(n, "..");
-}
+#include "dirent-util.h"
 
 /* Counts the entries of a directory, skipping "." "..", our own probe files and files of skip_owner.
  * Returns the count, or a negative errno when the directory cannot be listed. */
 static int list_dir(const char *path, uid_t skip_owner, char *first, size_t size) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
-        int n = 0;
+        int n = 0, r;
 
         d = opendir(path);
         if (!d)
                 return -errno;
 
-        errno = 0;
-        while ((de = readdir(d))) {
+        while ((r = readdir_next(d, &de)) > 0) {
                 struct stat st;
 
-                if (dot_or_dot_dot(de->d_name) || strncmp(de->d_name, ".sessiond-check-", 16) == 0)
+                if (strncmp(de->d_name, ".sessiond-check-", 16) == 0)
                         continue;
                 if (skip_owner != (uid_t) -1 && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
                     st.st_uid == skip_owner)
@@ -39,8 +35,8 @@ static int list_dir(const char *path, uid_t skip_owner, char *first, size_t size
                         snprintf(first, size, "%s", de->d_name);
                 n++;
         }
-        if (errno != 0)
-                return -errno;
+        if (r < 0)
+                return r;
         return n;
 }
 
@@ -133,11 +129,10 @@ static bool other_path_exposed(const char *path, unsigned depth, char *msg, size
                 snprintf(msg, size, "cannot list %s: %m", path);
                 return false;
         }
-        while ((de = readdir(d))) {
+        /* a listing that breaks off midway counts what it saw */
+        while (readdir_next(d, &de) > 0) {
                 char sub[PATH_MAX];
 
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 /* Our own session's entries are ours to read; root owns no session. */
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                     (geteuid() != 0 && st.st_uid == geteuid()))
