@@ -280,6 +280,12 @@ int session_render_slice(const Session *s, UnitAssignments *a) {
                         return r;
         }
 
+        return session_render_ip_policy(s, a);
+}
+
+int session_render_ip_policy(const Session *s, UnitAssignments *a) {
+        int r;
+
         if (s->egress_default_allow)
                 return 0;
         /* A packet has to pass both the cgroup BPF filter and nftables. The addresses that
@@ -346,67 +352,69 @@ int unit_assignment_add_exec(UnitAssignments *a, const char *key, char **argv, b
         return add_exec(a, key, (const char *const *) argv, strv_length(argv), privileged);
 }
 
+int session_egress_argv(const Session *s, const char *verb, const char *interface, char ***ret) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        assert(s);
+        assert(verb);
+        assert(ret);
+
+        r = strv_extend(&argv, SESSIOND_EGRESS_PATH);
+        if (r >= 0)
+                r = strv_extend(&argv, verb);
+        if (r >= 0)
+                r = strv_extend(&argv, s->name);
+        if (r >= 0 && interface)
+                r = strv_consume(&argv, strjoin("--interface=", interface));
+        if (r >= 0 && s->egress_default_allow) {
+                r = strv_extend(&argv, "--allow=0.0.0.0/0");
+                if (r >= 0)
+                        r = strv_extend(&argv, "--allow=::/0");
+        }
+        for (size_t i = 0; r >= 0 && i < s->n_egress_rules; i++) {
+                _cleanup_free_ char *rule = NULL;
+
+                r = egress_rule_to_string(s->egress_rules + i, &rule);
+                if (r >= 0)
+                        r = strv_consume(&argv, strjoin("--allow=", rule));
+        }
+        for (size_t i = 0; r >= 0 && i < s->n_egress_hosts; i++) {
+                _cleanup_free_ char *host = NULL;
+
+                r = egress_host_to_string(s->egress_hosts + i, &host);
+                if (r >= 0)
+                        r = strv_consume(&argv, strjoin("--allow-host=", host));
+        }
+        STRV_FOREACH(d, s->dns_servers) {
+                if (r < 0)
+                        break;
+                /* With AllowHost= the DNS= servers are the upstreams of the session's stub, which
+                 * the session itself never reaches; without, the session may ask them directly. */
+                if (s->n_egress_hosts > 0)
+                        r = strv_consume(&argv, strjoin("--dns=", *d));
+                else
+                        r = strv_consume(&argv, strjoin("--allow=", *d, " :53"));
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
 /* The session's nftables chain is set up and removed by the unit itself, with full privileges
  * ('+'), so that egress is enforced whether or not sessiond runs: sessiond-egress setup NAME
  * --allow=RULE... before the session starts, sessiond-egress remove NAME after it stopped. */
 int session_render_egress(const Session *s, const char *interface, UnitAssignments *a) {
-        _cleanup_free_ const char **setup = NULL;
-        size_t n = 0;
+        _cleanup_strv_free_ char **setup = NULL;
         int r;
 
         if (session_egress_none(s))
                 return 0;
 
-        setup = calloc(6 + s->n_egress_rules + s->n_egress_hosts + strv_length(s->dns_servers), sizeof(const char *));
-        if (!setup)
-                return -ENOMEM;
-        setup[n++] = SESSIOND_EGRESS_PATH;
-        setup[n++] = "setup";
-        setup[n++] = s->name;
-        if (interface) {
-                setup[n] = intern_join(a, "--interface=", interface);
-                if (!setup[n++])
-                        return -ENOMEM;
-        }
-        if (s->egress_default_allow) {
-                setup[n++] = "--allow=0.0.0.0/0";
-                setup[n++] = "--allow=::/0";
-        }
-        for (size_t i = 0; i < s->n_egress_rules; i++) {
-                _cleanup_free_ char *rule = NULL;
-
-                r = egress_rule_to_string(s->egress_rules + i, &rule);
-                if (r < 0)
-                        return r;
-                setup[n] = intern_join(a, "--allow=", rule);
-                if (!setup[n++])
-                        return -ENOMEM;
-        }
-        for (size_t i = 0; i < s->n_egress_hosts; i++) {
-                _cleanup_free_ char *host = NULL;
-
-                r = egress_host_to_string(s->egress_hosts + i, &host);
-                if (r < 0)
-                        return r;
-                setup[n] = intern_join(a, "--allow-host=", host);
-                if (!setup[n++])
-                        return -ENOMEM;
-        }
-        STRV_FOREACH(d, s->dns_servers) {
-                /* With AllowHost= the DNS= servers are the upstreams of the session's stub, which
-                 * the session itself never reaches; without, the session may ask them directly. */
-                if (s->n_egress_hosts > 0)
-                        setup[n] = intern_join(a, "--dns=", *d);
-                else {
-                        const char *rule = intern_join(a, *d, " :53");
-
-                        setup[n] = rule ? intern_join(a, "--allow=", rule) : NULL;
-                }
-                if (!setup[n++])
-                        return -ENOMEM;
-        }
-
-        r = add_exec(a, "ExecStartPre", setup, n, true);
+        r = session_egress_argv(s, "setup", interface, &setup);
+        if (r >= 0)
+                r = add_exec(a, "ExecStartPre", (const char *const *) setup, strv_length(setup), true);
         if (r >= 0)
                 r = add_exec(a, "ExecStopPost",
                              (const char *const[]) { SESSIOND_EGRESS_PATH, "remove", s->name }, 3, true);

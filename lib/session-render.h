@@ -55,6 +55,16 @@ void unit_assignments_done(UnitAssignments *a);
  * (session-render-nspawn.c); the slice is the same for every backend. */
 int session_render_assignments(const Session *s, UnitAssignments *ret_slice, UnitAssignments *ret_service);
 
+/* The argv of "sessiond-egress VERB NAME --allow=… --allow-host=… --dns=…" for s's egress policy:
+ * "setup" as the unit's ExecStartPre=, "update" for a policy change on a running session.
+ * interface: a machine's veth (host side), or NULL. */
+int session_egress_argv(const Session *s, const char *verb, const char *interface, char ***ret);
+
+/* The slice's address filter in cgroup BPF for s's policy (IPAddressDeny=any, IPAddressAllow=…),
+ * part of the slice's settings (IPAddressDeny=any alone without network); nothing where only
+ * nftables can enforce the policy (AllowHost=, Default=allow). */
+int session_render_ip_policy(const Session *s, UnitAssignments *a);
+
 /* nspawn/vmspawn naming, derived from the session name alone (no state):
  * the machine name as machined knows it ('_' is not allowed in machine names and becomes '-');
  * the host side of an nspawn session's veth ("ve-NAME", or "ve-" + 3 characters + a hash when the

@@ -73,7 +73,7 @@ void manager_free(Manager *m) {
         if (!m)
                 return;
         manager_relays_free(m);
-        manager_workspace_ops_free(m);
+        manager_ops_free(m);
         while (m->n_sessions > 0)
                 managed_session_free(m->sessions[--m->n_sessions]);
         free(m->sessions);

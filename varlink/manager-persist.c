@@ -15,225 +15,58 @@
 
 #include "io.sessiond.Manager.h"
 #include "manager.h"
-#include "session-render-bus.h"
-#include "time-util.h"
+#include "strv.h"
 #include "workspace.h"
-
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-
-struct WorkspaceOp {
-        Manager *manager;
-        sd_varlink *link;
-        char *name;             /* session */
-        char *snapshot;         /* NULL for Persist */
-        char *unit;             /* sessiond-workspace-…service, unique */
-        const char *method;     /* for messages */
-        bool finished;          /* JobRemoved seen */
-};
 
 typedef struct PersistParams {
         const char *name;
         const char *snapshot;
 } PersistParams;
 
-static void workspace_op_free(WorkspaceOp *op) {
-        if (!op)
+typedef struct WorkspaceOpData {
+        const char *method;     /* for messages */
+        char *name;             /* session */
+        char *snapshot;         /* NULL for Persist */
+} WorkspaceOpData;
+
+static void workspace_op_data_free(void *userdata) {
+        WorkspaceOpData *d = userdata;
+
+        if (!d)
                 return;
-        sd_varlink_unref(op->link);
-        free(op->name);
-        free(op->snapshot);
-        free(op->unit);
-        free(op);
+        free(d->name);
+        free(d->snapshot);
+        free(d);
 }
 
-static void workspace_op_done(WorkspaceOp *op) {
-        Manager *m = op->manager;
-
-        for (size_t i = 0; i < m->n_workspace_ops; i++)
-                if (m->workspace_ops[i] == op) {
-                        memmove(m->workspace_ops + i, m->workspace_ops + i + 1,
-                                (m->n_workspace_ops - i - 1) * sizeof(WorkspaceOp *));
-                        m->n_workspace_ops--;
-                        break;
-                }
-        workspace_op_free(op);
-        if (m->n_pending_calls > 0)
-                m->n_pending_calls--;
-        manager_check_exit(m);
-}
-
-void manager_workspace_ops_free(Manager *m) {
-        for (size_t i = 0; i < m->n_workspace_ops; i++)
-                workspace_op_free(m->workspace_ops[i]);
-        free(m->workspace_ops);
-        m->workspace_ops = NULL;
-        m->n_workspace_ops = 0;
-        m->workspace_job_slot = sd_bus_slot_unref(m->workspace_job_slot);
-}
-
-static int reply_error(WorkspaceOp *op, int status, const char *reason) {
-        const char *name = op->name, *snap = op->snapshot;
+/* sessiond-workspace's exit status (WORKSPACE_EXIT_*) names the error. */
+static int workspace_op_failed(ManagerOp *op, int status, const char *reason) {
+        WorkspaceOpData *d = op->userdata;
+        const char *name = d->name, *snap = d->snapshot;
 
         switch (status) {
         case WORKSPACE_EXIT_NO_LIVE:
-                return sd_varlink_errorbo(op->link, SESSIOND_ERROR_NO_WORKSPACE,
+                (void) sd_varlink_errorbo(op->link, SESSIOND_ERROR_NO_WORKSPACE,
                                           SD_JSON_BUILD_PAIR_STRING("name", name),
                                           SD_JSON_BUILD_PAIR_STRING("reason", "the session has no live workspace (overlay or tmpfs) to save"));
+                return 1;
         case WORKSPACE_EXIT_NOT_FOUND:
-                if (snap && !streq(op->method, "SnapshotSave"))
-                        return sd_varlink_errorbo(op->link, SESSIOND_ERROR_NO_SUCH_SNAPSHOT,
+                if (snap && !streq(d->method, "SnapshotSave"))
+                        (void) sd_varlink_errorbo(op->link, SESSIOND_ERROR_NO_SUCH_SNAPSHOT,
                                                   SD_JSON_BUILD_PAIR_STRING("name", name),
                                                   SD_JSON_BUILD_PAIR_STRING("snapshot", snap));
-                return sd_varlink_errorbo(op->link, SESSIOND_ERROR_NOTHING_SAVED,
-                                          SD_JSON_BUILD_PAIR_STRING("name", name));
+                else
+                        (void) sd_varlink_errorbo(op->link, SESSIOND_ERROR_NOTHING_SAVED,
+                                                  SD_JSON_BUILD_PAIR_STRING("name", name));
+                return 1;
         case WORKSPACE_EXIT_EXISTS:
-                return sd_varlink_errorbo(op->link, SESSIOND_ERROR_SNAPSHOT_EXISTS,
+                (void) sd_varlink_errorbo(op->link, SESSIOND_ERROR_SNAPSHOT_EXISTS,
                                           SD_JSON_BUILD_PAIR_STRING("name", name),
                                           SD_JSON_BUILD_PAIR_STRING("snapshot", strempty(snap)));
+                return 1;
         default:
-                return sd_varlink_errorbo(op->link, SESSIOND_ERROR_UNIT_FAILED,
-                                          SD_JSON_BUILD_PAIR_STRING("unit", op->unit),
-                                          SD_JSON_BUILD_PAIR_STRING("reason", reason));
-        }
-}
-
-static int on_exec_main_status(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        WorkspaceOp *op = userdata;
-        int32_t status = -1;
-        char reason[64];
-
-        if (!sd_bus_message_is_method_error(reply, NULL))
-                (void) sd_bus_message_read(reply, "v", "i", &status);
-        snprintf(reason, sizeof reason, "sessiond-workspace exited with status %i", (int) status);
-        (void) reply_error(op, status, reason);
-        fprintf(stderr, "%s of %s%s%s failed: %s.\n", op->method, op->name, op->snapshot ? "/" : "",
-                strempty(op->snapshot), reason);
-        /* a failed unit stays loaded until reset: it was only there for this call */
-        (void) sd_bus_call_method_async(op->manager->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                        "ResetFailedUnit", NULL, NULL, "s", op->unit);
-        workspace_op_done(op);
-        return 0;
-}
-
-static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *get = NULL;
-        _cleanup_free_ char *path = NULL;
-        Manager *m = userdata;
-        const char *job, *unit, *result;
-        WorkspaceOp *op = NULL;
-        uint32_t id;
-        int r;
-
-        if (sd_bus_message_read(msg, "uoss", &id, &job, &unit, &result) < 0)
-                return 0;
-        for (size_t i = 0; i < m->n_workspace_ops; i++)
-                if (streq(m->workspace_ops[i]->unit, unit) && !m->workspace_ops[i]->finished)
-                        op = m->workspace_ops[i];
-        if (!op)
-                return 0;
-        op->finished = true;
-
-        if (streq(result, "done")) {
-                (void) sd_varlink_reply(op->link, NULL);
-                workspace_op_done(op);
                 return 0;
         }
-        /* Failed: the exit status says why. */
-        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
-        if (r >= 0)
-                r = sd_bus_message_new_method_call(m->bus, &get, SYSTEMD_DEST, path,
-                                                   "org.freedesktop.DBus.Properties", "Get");
-        if (r >= 0)
-                r = sd_bus_message_append(get, "ss", "org.freedesktop.systemd1.Service", "ExecMainStatus");
-        if (r >= 0)
-                r = sd_bus_call_async(m->bus, NULL, get, on_exec_main_status, op, 0);
-        if (r < 0) {
-                (void) reply_error(op, -1, result);
-                workspace_op_done(op);
-        }
-        return 0;
-}
-
-static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        WorkspaceOp *op = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-
-        if (!e || op->finished)
-                return 0;       /* JobRemoved tells the rest */
-        op->finished = true;
-        (void) sd_varlink_errorbo(op->link, SESSIOND_ERROR_UNIT_FAILED,
-                                  SD_JSON_BUILD_PAIR_STRING("unit", op->unit),
-                                  SD_JSON_BUILD_PAIR_STRING("reason", e->message ?: e->name));
-        workspace_op_done(op);
-        return 0;
-}
-
-/* Starts "sessiond-workspace VERB NAME [SNAPSHOT]" as a transient oneshot service; the reply to
- * op->link follows when its job is done. Takes ownership of op. */
-static int workspace_op_start(Manager *m, WorkspaceOp *op, const char *verb) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
-        _cleanup_free_ char *description = NULL;
-        char *argv[] = { (char *) SESSIOND_WORKSPACE_PATH, (char *) verb, op->name, op->snapshot, NULL };
-        WorkspaceOp **l;
-        int r;
-
-        if (!m->workspace_job_slot) {
-                r = sd_bus_match_signal_async(m->bus, &m->workspace_job_slot, SYSTEMD_DEST, SYSTEMD_PATH,
-                                              SYSTEMD_MANAGER, "JobRemoved", on_job_removed, NULL, m);
-                if (r < 0)
-                        goto fail;
-        }
-        if (asprintf(&op->unit, "sessiond-workspace-%" PRIu64 "-%zu.service", now_realtime_usec(),
-                     m->n_workspace_ops) < 0 ||
-            asprintf(&description, "sessiond workspace %s %s%s%s", verb, op->name, op->snapshot ? " " : "",
-                     strempty(op->snapshot)) < 0) {
-                r = -ENOMEM;
-                goto fail;
-        }
-
-        r = sd_bus_message_new_method_call(m->bus, &msg, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                           "StartTransientUnit");
-        if (r >= 0)
-                r = sd_bus_message_append(msg, "ss", op->unit, "fail");
-        if (r >= 0)
-                r = sd_bus_message_open_container(msg, 'a', "(sv)");
-        if (r >= 0)
-                r = sd_bus_message_append(msg, "(sv)", "Description", "s", description);
-        if (r >= 0)
-                r = bus_append_unit_setting(msg, "Type", "oneshot", false);
-        if (r >= 0)
-                r = bus_append_exec_command_full(msg, "ExecStart", argv, false);
-        if (r >= 0)
-                r = sd_bus_message_close_container(msg);
-        if (r >= 0)
-                r = sd_bus_message_append(msg, "a(sa(sv))", 0);
-        if (r < 0)
-                goto fail;
-
-        l = realloc(m->workspace_ops, (m->n_workspace_ops + 1) * sizeof(WorkspaceOp *));
-        if (!l) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        m->workspace_ops = l;
-        m->workspace_ops[m->n_workspace_ops++] = op;
-        m->n_pending_calls++;           /* keeps the daemon up until it is answered */
-
-        r = sd_bus_call_async(m->bus, NULL, msg, on_start_reply, op, 0);
-        if (r < 0) {
-                op->finished = true;
-                (void) sd_varlink_error_errno(op->link, r);
-                workspace_op_done(op);
-                return 0;
-        }
-        fprintf(stderr, "%s: %s.\n", op->method, description);
-        return 0;
-
-fail:
-        workspace_op_free(op);
-        return r;
 }
 
 /* Root may do anything; others only with sessions they own. A session sessiond does not track
@@ -282,7 +115,8 @@ static int run_op(sd_varlink *link, sd_json_variant *parameters, void *userdata,
         Manager *m = userdata;
         PersistParams p = {};
         ManagedSession *s = NULL;
-        WorkspaceOp *op;
+        _cleanup_(manager_op_freep) ManagerOp *op = NULL;
+        WorkspaceOpData *d;
         int r;
 
         r = dispatch(link, parameters, with_snapshot, &p);
@@ -294,19 +128,39 @@ static int run_op(sd_varlink *link, sd_json_variant *parameters, void *userdata,
         if (streq(verb, "persist") && s && s->record.state != SESSION_RUNNING)
                 return sd_varlink_errorbo(link, SESSIOND_ERROR_NOT_RUNNING, SD_JSON_BUILD_PAIR_STRING("name", p.name));
 
-        op = calloc(1, sizeof(WorkspaceOp));
+        op = manager_op_new(link);
         if (!op)
                 return -ENOMEM;
-        op->manager = m;
-        op->method = method;
-        op->link = sd_varlink_ref(link);
-        op->name = strdup(p.name);
-        op->snapshot = p.snapshot ? strdup(p.snapshot) : NULL;
-        if (!op->name || (p.snapshot && !op->snapshot)) {
-                workspace_op_free(op);
+        d = calloc(1, sizeof(WorkspaceOpData));
+        if (!d)
+                return -ENOMEM;
+        op->userdata = d;
+        op->free_userdata = workspace_op_data_free;
+        op->failed = workspace_op_failed;
+        d->method = method;
+        d->name = strdup(p.name);
+        if (!d->name)
+                return -ENOMEM;
+        if (p.snapshot) {
+                d->snapshot = strdup(p.snapshot);
+                if (!d->snapshot)
+                        return -ENOMEM;
+        }
+        r = strv_extend(&op->argv, SESSIOND_WORKSPACE_PATH);
+        if (r >= 0)
+                r = strv_extend(&op->argv, verb);
+        if (r >= 0)
+                r = strv_extend(&op->argv, p.name);
+        if (r >= 0 && p.snapshot)
+                r = strv_extend(&op->argv, p.snapshot);
+        if (r < 0)
+                return r;
+        if (asprintf(&op->description, "sessiond workspace %s %s%s%s", verb, p.name,
+                     p.snapshot ? " " : "", strempty(p.snapshot)) < 0) {
+                op->description = NULL;
                 return -ENOMEM;
         }
-        return workspace_op_start(m, op, verb);
+        return manager_op_start(m, TAKE_PTR(op), "sessiond-workspace");
 }
 
 static int vl_method_persist(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {

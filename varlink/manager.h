@@ -18,7 +18,24 @@ typedef struct Manager Manager;
 typedef struct ManagedSession ManagedSession;
 
 typedef struct Relay Relay;
-typedef struct WorkspaceOp WorkspaceOp;
+typedef struct ManagerOp ManagerOp;
+
+/* A privileged helper run by PID 1 for a Varlink call (manager-op.c). */
+struct ManagerOp {
+        Manager *manager;
+        sd_varlink *link;       /* the call to answer */
+        char **argv;            /* the helper and its arguments */
+        char *description;      /* the unit's Description=, also logged */
+        char *unit;             /* PREFIX-….service, unique; set by manager_op_start() */
+        /* Success: answers the call and returns 1, or returns 0 for an empty reply. */
+        int (*done)(ManagerOp *op);
+        /* Failure with the helper's exit status (-1: unknown): answers and returns 1, or returns
+         * 0 for UnitFailed with reason. */
+        int (*failed)(ManagerOp *op, int status, const char *reason);
+        void *userdata;
+        void (*free_userdata)(void *userdata);
+        bool finished;          /* JobRemoved seen, or answered */
+};
 
 typedef struct Subscriber {
         sd_varlink *link;
@@ -78,9 +95,9 @@ struct Manager {
         uint64_t idle_check_usec;
         sd_event_source *trim_timer;    /* gives freed heap back, a moment after a burst */
 
-        WorkspaceOp **workspace_ops;    /* Persist/Snapshot* helper units in flight (manager-persist.c) */
-        size_t n_workspace_ops;
-        sd_bus_slot *workspace_job_slot;
+        ManagerOp **ops;                /* privileged helper units in flight (manager-op.c) */
+        size_t n_ops;
+        sd_bus_slot *op_job_slot;
 };
 
 /* manager-core.c */
@@ -145,9 +162,17 @@ int manager_idle_setup(Manager *m);
 void manager_idle_track(Manager *m, ManagedSession *s);
 void managed_session_activity(ManagedSession *s);
 
+/* manager-op.c */
+ManagerOp *manager_op_new(sd_varlink *link);
+void manager_op_free(ManagerOp *op);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ManagerOp *, manager_op_free);
+/* Starts op->argv as a transient oneshot service named UNIT_PREFIX-….service; the call is
+ * answered when its job is done. Takes ownership of op (calloc'ed), also on failure. */
+int manager_op_start(Manager *m, ManagerOp *op, const char *unit_prefix);
+void manager_ops_free(Manager *m);
+
 /* manager-persist.c */
 int manager_persist_bind(Manager *m);
-void manager_workspace_ops_free(Manager *m);
 /* Start with restore: checks that there is something to restore and marks the session so that
  * its unit stages it. Returns 1 to go on, 0 if it replied with an error. */
 int manager_prepare_restore(sd_varlink *link, Session *session);
