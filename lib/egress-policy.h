@@ -35,3 +35,7 @@ int egress_host_to_string(const EgressHost *h, char **ret);
 bool egress_host_pattern_is_valid(const char *pattern) _pure_;
 /* Whether name (text form, any case, optional trailing dot) is allowed by pattern. */
 bool egress_host_pattern_match(const char *pattern, const char *name) _pure_;
+
+/* Exit status of "sessiond-egress update" when the session has no policy loaded (not running,
+ * or started without network: then it has no chain to change). */
+#define EGRESS_EXIT_NOT_LOADED 3

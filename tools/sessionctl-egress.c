@@ -3,18 +3,16 @@
 /* sessionctl egress NAME --show | [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...]
  *
  * Shows a running session's egress policy as loaded (EGRESS_STUB_DIR/NAME.policy) with its drop
- * counters, or replaces the policy without restarting the session: one nftables transaction
- * flushes and refills the session's chain (sessiond-egress update, the same privileged helper the
- * units run; established connections live on, names resolve again under the new policy). sessiond
- * itself runs without CAP_NET_ADMIN and in a network namespace of its own, so this verb talks to
- * nftables directly and needs root. The counters, also shown by `sessionctl status`, likewise. */
+ * counters, or replaces the policy without restarting the session through sessiond's
+ * UpdateEgress (one nftables transaction flushes and refills the session's chain; established
+ * connections live on, names resolve again under the new policy). Reading the drop counters
+ * needs root (nftables), as for `sessionctl status`. */
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "egress-policy.h"
@@ -163,25 +161,15 @@ int verb_egress(int argc, char **argv) {
                 { "dns",        required_argument, NULL, ARG_DNS },
                 {}
         };
-        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
+        _cleanup_(sd_varlink_unrefp) sd_varlink *vl = NULL;
+        _cleanup_strv_free_ char **allow = NULL, **hosts = NULL, **dns = NULL;
         bool do_show = false;
         const char *name;
-        pid_t pid;
-        int c, r, status;
-
-        args = calloc(1, sizeof(char *));
-        if (!args)
-                return EXIT_FAIL;
-        r = strv_extend(&args, SESSIOND_EGRESS_PATH);
-        if (r >= 0)
-                r = strv_extend(&args, "update");
-        if (r < 0)
-                return EXIT_FAIL;
+        int c, r;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                _cleanup_free_ char *arg = NULL;
-
                 switch (c) {
                 case ARG_SHOW:
                         do_show = true;
@@ -193,7 +181,7 @@ int verb_egress(int argc, char **argv) {
                                 fprintf(stderr, "Invalid --allow=, expected a rule as in Allow=: '%s'\n", optarg);
                                 return EXIT_USAGE;
                         }
-                        arg = strjoin("--allow=", optarg);
+                        r = strv_extend(&allow, optarg);
                         break;
                 }
                 case ARG_ALLOW_HOST: {
@@ -204,7 +192,7 @@ int verb_egress(int argc, char **argv) {
                                 return EXIT_USAGE;
                         }
                         egress_host_done(&h);
-                        arg = strjoin("--allow-host=", optarg);
+                        r = strv_extend(&hosts, optarg);
                         break;
                 }
                 case ARG_DNS: {
@@ -215,13 +203,13 @@ int verb_egress(int argc, char **argv) {
                                 fprintf(stderr, "Invalid --dns=, expected an IP address: '%s'\n", optarg);
                                 return EXIT_USAGE;
                         }
-                        arg = strjoin("--dns=", optarg);
+                        r = strv_extend(&dns, optarg);
                         break;
                 }
                 default:
                         return EXIT_USAGE;
                 }
-                if (!arg || strv_consume(&args, TAKE_PTR(arg)) < 0)
+                if (r < 0)
                         return EXIT_FAIL;
         }
         if (optind + 1 != argc) {
@@ -234,50 +222,35 @@ int verb_egress(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (do_show) {
-                if (strv_length(args) > 2) {
+                if (allow || hosts || dns) {
                         fprintf(stderr, "--show excludes --allow=, --allow-host= and --dns=.\n");
                         return EXIT_USAGE;
                 }
                 return show(name);
         }
-        if (strv_length(args) == 2) {
+        if (!allow && !hosts && !dns) {
                 fprintf(stderr, "Give --show, or the new policy: --allow=, --allow-host=, --dns=.\n");
                 return EXIT_USAGE;
         }
-        if (geteuid() != 0) {
-                fprintf(stderr, "Changing a session's egress policy needs root (it writes nftables rules).\n");
-                return EXIT_PERMISSION_DENIED;
-        }
-        /* "update NAME" goes after the verb, before the options */
-        {
-                char **n = reallocarray(args, strv_length(args) + 2, sizeof(char *));
-                size_t k;
 
-                if (!n)
-                        return EXIT_FAIL;
-                args = n;
-                k = strv_length(args);
-                memmove(args + 3, args + 2, (k - 2 + 1) * sizeof(char *));
-                args[2] = strdup(name);
-                if (!args[2])
-                        return EXIT_FAIL;
-        }
-
-        pid = fork();
-        if (pid < 0)
+        /* sessiond checks that the caller owns the session and has PID 1 load the new policy. */
+        r = sd_json_buildo(&params,
+                           SD_JSON_BUILD_PAIR_STRING("name", name),
+                           SD_JSON_BUILD_PAIR_STRV("allow", allow),
+                           SD_JSON_BUILD_PAIR_STRV("allowHost", hosts),
+                           SD_JSON_BUILD_PAIR_STRV("dns", dns));
+        if (r < 0)
                 return EXIT_FAIL;
-        if (pid == 0) {
-                execv(args[0], args);
-                fprintf(stderr, "Cannot run %s: %m\n", args[0]);
-                _exit(EXIT_FAIL);
-        }
-        if (waitpid(pid, &status, 0) < 0)
-                return EXIT_FAIL;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        r = sessionctl_connect(&vl);
+        if (r < 0)
+                return -r;
+        r = sessionctl_call(vl, "io.sessiond.Manager.UpdateEgress", params, NULL);
+        if (r < 0) {
                 fprintf(stderr, "The egress policy of %s was not changed.\n", name);
-                return EXIT_FAIL;
+                return -r;
         }
         if (arg_json == SD_JSON_FORMAT_OFF)
                 printf("Egress policy of %s replaced.\n", name);
-        return show(name) == EXIT_OK ? EXIT_OK : EXIT_FAIL;
+        (void) show(name);      /* for information: the change is made */
+        return EXIT_OK;
 }

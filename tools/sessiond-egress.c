@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "egress-policy.h"
+#include "egress-stub-config.h"
 #include "egress.h"
 #include "macro.h"
 #include "session.h"
@@ -35,6 +36,7 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define SESSIONS_SLICE "sessiond.slice"
+#define SYSTEMD_CONTROL_DIR "/run/systemd/system.control"
 
 int log_error_errno(int r, const char *fmt, ...) {
         va_list ap;
@@ -122,6 +124,47 @@ static void hosts_free(EgressHost *hosts, size_t n) {
         for (size_t i = 0; i < n; i++)
                 egress_host_done(&hosts[i]);
         free(hosts);
+}
+
+/* 1 if the session's policy is loaded (setup wrote its policy file last), 0 if not. */
+static int policy_loaded(const char *name) {
+        _cleanup_free_ char *file = NULL, *path = NULL;
+        int r;
+
+        r = egress_policy_file(name, &file);
+        if (r < 0)
+                return r;
+        path = strjoin(EGRESS_STUB_DIR "/", file);
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 1;
+}
+
+/* UpdateEgress sets the slice's address filter at run time (SetUnitProperties): PID 1 keeps
+ * that in drop-ins below /run/systemd/system.control, which outlive the session and would
+ * apply to the next session of that name. They go with the session's chain. */
+static int remove_runtime_filter(const char *name) {
+        _cleanup_free_ char *slice = NULL, *dir = NULL;
+        int r;
+
+        r = session_slice_name(name, &slice);
+        if (r < 0)
+                return r;
+        dir = strjoin(SYSTEMD_CONTROL_DIR "/", slice, ".d");
+        if (!dir)
+                return -ENOMEM;
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_free_ char *p = strjoin(dir, "/", i == 0 ? "50-IPAddressAllow.conf" : "50-IPAddressDeny.conf");
+
+                if (!p)
+                        return -ENOMEM;
+                if (unlink(p) < 0 && errno != ENOENT)
+                        return log_error_errno(-errno, "cannot remove %s", p);
+        }
+        (void) rmdir(dir);      /* if nothing else is in it */
+        return 0;
 }
 
 /* setup: load the session's policy, replacing an old one; update: replace the policy of a session
@@ -267,6 +310,8 @@ static int verb_remove(EgressContext *ctx, const char *name) {
         r = dns_stub_remove(name);
         if (r >= 0)
                 r = egress_remove_policy(name);
+        if (r >= 0)
+                r = remove_runtime_filter(name);
         if (r < 0)
                 return r;
         r = egress_session_remove(ctx, name);
@@ -327,8 +372,17 @@ int main(int argc, char *argv[]) {
                 r = ensure(ctx);
         else if (streq(verb, "setup"))
                 r = verb_setup(ctx, name, false, argc - 3, argv + 3);
-        else if (streq(verb, "update"))
-                r = verb_setup(ctx, name, true, argc - 3, argv + 3);
+        else if (streq(verb, "update")) {
+                /* An update changes a loaded policy only: a session started without network has
+                 * no chain (and a network namespace of its own), one that ended has none left. */
+                r = policy_loaded(name);
+                if (r == 0) {
+                        log_error_errno(-ENOENT, "session %s has no egress policy loaded", name);
+                        return EGRESS_EXIT_NOT_LOADED;
+                }
+                if (r > 0)
+                        r = verb_setup(ctx, name, true, argc - 3, argv + 3);
+        }
         else if (streq(verb, "remove"))
                 r = verb_remove(ctx, name);
         else if (streq(verb, "counters"))

@@ -194,6 +194,17 @@ static SD_VARLINK_DEFINE_METHOD(
                 SD_VARLINK_FIELD_COMMENT("Its snapshots, sorted by name."),
                 SD_VARLINK_DEFINE_OUTPUT_BY_TYPE(snapshots, Snapshot, SD_VARLINK_ARRAY));
 
+static SD_VARLINK_DEFINE_METHOD(
+                UpdateEgress,
+                SD_VARLINK_FIELD_COMMENT("Running session whose egress policy is replaced, without a restart: one nftables transaction, then the slice's address filter. Its owner or root."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("Allow= rules: CIDR, optionally protocol and port ('10.0.0.0/8 tcp:443'). Absent or empty: none."),
+                SD_VARLINK_DEFINE_INPUT(allow, SD_VARLINK_STRING, SD_VARLINK_ARRAY|SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("AllowHost= names, optionally with a port ('example.org:443'); resolved by the session's DNS stub."),
+                SD_VARLINK_DEFINE_INPUT(allowHost, SD_VARLINK_STRING, SD_VARLINK_ARRAY|SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("DNS= servers: the stub's upstreams with allowHost, else resolvers the session may ask directly."),
+                SD_VARLINK_DEFINE_INPUT(dns, SD_VARLINK_STRING, SD_VARLINK_ARRAY|SD_VARLINK_NULLABLE));
+
 /* Exec, ExecTerminal, Attach and Resize take the parameters of io.sessiond.Agent's methods of
  * the same name plus "name", and reply what the session's agent replies (sessiond relays). */
 static SD_VARLINK_DEFINE_METHOD_FULL(
@@ -383,6 +394,8 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_method_SnapshotDelete,
                 SD_VARLINK_SYMBOL_COMMENT("Lists a session's snapshots with their sizes."),
                 &vl_method_SnapshotList,
+                SD_VARLINK_SYMBOL_COMMENT("Replace a running session's egress policy."),
+                &vl_method_UpdateEgress,
                 SD_VARLINK_SYMBOL_COMMENT("Runs a command in a session through its agent (the caller's fds are handed over); returns its exit status."),
                 &vl_method_Exec,
                 SD_VARLINK_SYMBOL_COMMENT("Runs a command on a fresh PTY in a session; the first reply carries the terminal socket."),

@@ -210,3 +210,27 @@ fail:
         manager_op_free(op);
         return r;
 }
+
+/* Root may do anything; others only with sessions they own. A session sessiond does not track
+ * (a generator session never started through it, or one forgotten) is root's. Returns 1 if the
+ * call may go on, 0 if it was answered. */
+int manager_op_check_access(Manager *m, sd_varlink *link, const char *name, ManagedSession **ret) {
+        ManagedSession *s;
+        uid_t uid;
+        int r;
+
+        if (!session_name_is_valid(name))
+                return sd_varlink_error_invalid_parameter_name(link, "name");
+        r = sd_varlink_get_peer_uid(link, &uid);
+        if (r < 0)
+                return r;
+        s = manager_find_session(m, name);
+        if (!s && uid != 0)
+                return sd_varlink_errorbo(link, SESSIOND_ERROR_NO_SUCH_SESSION, SD_JSON_BUILD_PAIR_STRING("name", name));
+        if (s && uid != 0 && uid != s->record.owner)
+                return sd_varlink_errorbo(link, SESSIOND_ERROR_PERMISSION_DENIED,
+                                          SD_JSON_BUILD_PAIR_STRING("reason", "the session belongs to another user"));
+        if (ret)
+                *ret = s;
+        return 1;
+}

@@ -69,30 +69,6 @@ static int workspace_op_failed(ManagerOp *op, int status, const char *reason) {
         }
 }
 
-/* Root may do anything; others only with sessions they own. A session sessiond does not track
- * (a generator session never started through it, or one forgotten) is root's. Returns 1 if the
- * call may go on, 0 if it was answered. */
-static int check_access(Manager *m, sd_varlink *link, const char *name, ManagedSession **ret) {
-        ManagedSession *s;
-        uid_t uid;
-        int r;
-
-        if (!session_name_is_valid(name))
-                return sd_varlink_error_invalid_parameter_name(link, "name");
-        r = sd_varlink_get_peer_uid(link, &uid);
-        if (r < 0)
-                return r;
-        s = manager_find_session(m, name);
-        if (!s && uid != 0)
-                return sd_varlink_errorbo(link, SESSIOND_ERROR_NO_SUCH_SESSION, SD_JSON_BUILD_PAIR_STRING("name", name));
-        if (s && uid != 0 && uid != s->record.owner)
-                return sd_varlink_errorbo(link, SESSIOND_ERROR_PERMISSION_DENIED,
-                                          SD_JSON_BUILD_PAIR_STRING("reason", "the session belongs to another user"));
-        if (ret)
-                *ret = s;
-        return 1;
-}
-
 static int dispatch(sd_varlink *link, sd_json_variant *parameters, bool with_snapshot, PersistParams *p) {
         const sd_json_dispatch_field table[] = {
                 { "name",     SD_JSON_VARIANT_STRING, sd_json_dispatch_const_string, offsetof(PersistParams, name),     SD_JSON_MANDATORY },
@@ -122,7 +98,7 @@ static int run_op(sd_varlink *link, sd_json_variant *parameters, void *userdata,
         r = dispatch(link, parameters, with_snapshot, &p);
         if (r != 0)
                 return r;
-        r = check_access(m, link, p.name, &s);
+        r = manager_op_check_access(m, link, p.name, &s);
         if (r <= 0)
                 return r;
         if (streq(verb, "persist") && s && s->record.state != SESSION_RUNNING)
@@ -190,7 +166,7 @@ static int vl_method_snapshot_list(sd_varlink *link, sd_json_variant *parameters
         r = dispatch(link, parameters, false, &p);
         if (r != 0)
                 return r;
-        r = check_access(userdata, link, p.name, NULL);
+        r = manager_op_check_access(userdata, link, p.name, NULL);
         if (r <= 0)
                 return r;
 

@@ -595,6 +595,8 @@ int manager_varlink_new(Manager *m) {
                         "io.sessiond.Manager.Verify", vl_method_verify);
         if (r >= 0)
                 r = manager_persist_bind(m);
+        if (r >= 0)
+                r = manager_egress_bind(m);
         if (r < 0)
                 return r;
         r = manager_exec_setup(m);

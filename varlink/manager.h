@@ -170,6 +170,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ManagerOp *, manager_op_free);
  * answered when its job is done. Takes ownership of op (calloc'ed), also on failure. */
 int manager_op_start(Manager *m, ManagerOp *op, const char *unit_prefix);
 void manager_ops_free(Manager *m);
+/* Root may do anything; others only with sessions they own. Returns 1 to go on (the session in
+ * ret, NULL if sessiond does not track it: then the caller is root), 0 if it answered. */
+int manager_op_check_access(Manager *m, sd_varlink *link, const char *name, ManagedSession **ret);
+
+/* manager-egress.c */
+int manager_egress_bind(Manager *m);
 
 /* manager-persist.c */
 int manager_persist_bind(Manager *m);

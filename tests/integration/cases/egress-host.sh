@@ -138,6 +138,8 @@ echo "ok: the stub was restarted and answers again"
 grep -E 'query\[.*exfil\.test' "$dnslog" && fail "exfil.test reached the upstream"
 
 step "sessionctl egress: egh's policy replaced while it runs, no restart"
+# through sessiond's UpdateEgress: the daemon was stopped above
+systemctl start sessiond.socket
 pid=$(systemctl show -P MainPID sessiond-egh.service)
 out=$(sessionctl egress egh --show) || fail "sessionctl egress --show failed"
 echo "$out"
