@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A session's DNS stub on an sd-event loop (UDP): queries arrive on the session's stub address, go
- * through dns_stub_handle_query(), and allowed ones are forwarded from a fresh socket (random
+/* A session's DNS stub on an sd-event loop: queries arrive on the session's stub address over UDP,
+ * or over TCP on the same port (RFC 7766 framing, several per connection), go through
+ * dns_stub_handle_query(), and allowed ones are forwarded from a fresh socket (random
  * source port) to the upstream resolver. Their responses add the addresses to the session's nft
  * sets (dns_stub_apply()) before they are passed back to the client; if that fails the client gets
  * SERVFAIL. Unanswered forwards time out after DNS_STUB_FORWARD_TIMEOUT_USEC; at most
@@ -16,6 +17,10 @@
 
 #define DNS_STUB_FORWARD_TIMEOUT_USEC (5 * 1000000ULL)
 #define DNS_STUB_PENDING_MAX 128
+/* DNS over TCP: connections at once, idle time before the stub closes one, largest query. */
+#define DNS_STUB_TCP_CONNECTIONS_MAX 16
+#define DNS_STUB_TCP_IDLE_USEC (10 * 1000000ULL)
+#define DNS_STUB_TCP_MESSAGE_MAX 4096
 
 typedef struct DnsStubServer DnsStubServer;
 

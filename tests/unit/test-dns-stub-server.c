@@ -60,6 +60,23 @@ static bool readable(int fd) {
         return poll(&p, 1, 0) > 0;
 }
 
+static int tcp_connect(const struct sockaddr_in *to) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_OK(connect(fd, (const struct sockaddr *) to, sizeof(*to)));
+        return fd;
+}
+
+/* A query with its 2-byte length in front, as DNS over TCP frames it. */
+static size_t tcp_query(uint8_t *b, uint16_t id, const char *name) {
+        size_t n = query(b + 2, id, name);
+
+        b[0] = (uint8_t) (n >> 8);
+        b[1] = (uint8_t) n;
+        return n + 2;
+}
+
 /* Runs the loop until fd is readable, at most 2 s. */
 static void run_until(sd_event *e, int fd) {
         for (int i = 0; i < 200 && !readable(fd); i++)
@@ -145,6 +162,49 @@ int main(void) {
         ASSERT_EQ(c->forwarded, 1);
         ASSERT_EQ(c->answered, 1);
         ASSERT_EQ(c->addresses, 1);
+
+        /* DNS over TCP: two queries in one write (a denied one, then an allowed one, whose length
+         * prefix arrives in two pieces), answered in order with length prefixes; the allowed one
+         * is forwarded as over UDP. */
+        {
+                _cleanup_close_ int t = tcp_connect(&stub_addr);
+                uint8_t tq[1024], tb[1024];
+                size_t a, b;
+
+                a = tcp_query(tq, 0x5151, "deny.exfil.test");
+                b = tcp_query(tq + a, 0x5252, "allowed.test");
+                ASSERT_EQ(send(t, tq, a + 1, 0), (ssize_t) (a + 1));
+                for (int i = 0; i < 20; i++)
+                        ASSERT_OK(sd_event_run(e, 10000));
+                ASSERT_EQ(send(t, tq + a + 1, b - 1, 0), (ssize_t) (b - 1));
+
+                run_until(e, t);
+                ASSERT_EQ(recv(t, tb, 2, MSG_WAITALL), 2);
+                ASSERT_EQ((size_t) (tb[0] << 8 | tb[1]), a - 2);
+                ASSERT_EQ(recv(t, tb, a - 2, MSG_WAITALL), (ssize_t) (a - 2));
+                ASSERT_EQ(tb[0], 0x51);
+                ASSERT_EQ(tb[3] & 0xf, DNS_RCODE_REFUSED);
+
+                run_until(e, upstream);
+                n = recvfrom(upstream, buf, sizeof(buf), 0, (struct sockaddr *) &from, &from_len);
+                ASSERT_EQ(n, (ssize_t) (b - 2));
+                ASSERT_EQ(memcmp(buf, tq + a + 2, b - 2), 0);
+                buf[2] = 0x81;
+                buf[3] = 0x80;
+                buf[7] = 1;
+                memcpy(buf + n, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc6\x33\x64\x0b", 16);  /* 198.51.100.11 */
+                ASSERT_EQ(sendto(upstream, buf, (size_t) n + 16, 0, (struct sockaddr *) &from, from_len), n + 16);
+                run_until(e, t);
+                ASSERT_EQ(recv(t, tb, 2, MSG_WAITALL), 2);
+                ASSERT_EQ((size_t) (tb[0] << 8 | tb[1]), (size_t) n + 16);
+                ASSERT_EQ(recv(t, tb, (size_t) n + 16, MSG_WAITALL), n + 16);
+                ASSERT_EQ(memcmp(tb, buf, (size_t) n + 16), 0);
+
+                /* a zero length is no DNS message: the stub closes the connection */
+                ASSERT_EQ(send(t, "\0\0", 2, 0), 2);
+                run_until(e, t);
+                ASSERT_EQ(recv(t, tb, sizeof(tb), 0), 0);
+        }
 
         /* After a policy update the name is refused. */
         ASSERT_OK(dns_stub_server_set_hosts(s, NULL, 0));

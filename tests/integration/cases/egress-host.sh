@@ -2,8 +2,8 @@
 # AllowHost= in a real session (generated units, sessiond not running): the session resolves
 # through its own DNS stub (sessiond-dns@NAME.service, on an address of its own, bound over its
 # /etc/resolv.conf). The allowed name resolves from inside and is reachable by name; another name
-# gets no answer and reaches no upstream (queries counted at the upstream dnsmasq); its address
-# dialled directly is dropped; the upstream and another session's stub cannot be asked directly;
+# gets no answer and reaches no upstream (queries counted at the upstream dnsmasq), over UDP and
+# over TCP; its address dialled directly is dropped; the upstream and another session's stub cannot be asked directly;
 # many random subdomains reach no server; kill -9 of the stub keeps everything denied and the
 # stub comes back; `sessionctl egress` replaces the policy of the running session; nothing is left
 # after stop.
@@ -109,6 +109,14 @@ echo "ok: egh reaches allowed.test:80"
 x egh nc -z -w 3 198.51.100.2 81 && fail "allowed.test:81 reachable (AllowHost= named port 80)"
 # egh's resolution opens nothing for egh2
 x egh2 nc -z -w 3 198.51.100.2 80 && fail "egh's allowed.test opened egh2"
+
+step "DNS over TCP (glibc's use-vc): the stub answers the allowed name, not the others"
+out=$(x egh env RES_OPTIONS=use-vc getent ahostsv4 allowed.test) || fail "allowed.test does not resolve over TCP"
+grep -q '^198\.51\.100\.2 ' <<<"$out" || fail "allowed.test resolved over TCP to: $out"
+before=$(upstream_queries)
+x egh env RES_OPTIONS=use-vc getent hosts exfil.test && fail "exfil.test resolved over TCP"
+assert_eq "$(upstream_queries)" "$before" "queries at the upstream after a refused TCP lookup"
+echo "ok: TCP answers the allowed name only"
 
 step "other names: no answer, never forwarded; their address dialled directly is dropped"
 before=$(upstream_queries)
