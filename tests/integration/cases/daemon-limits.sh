@@ -20,7 +20,7 @@ MemoryMax=32M
 S
 write_session dbomb <<'S'
 [Session]
-Exec=/bin/sh -c 'b() { b & b & }; b; sleep infinity'
+Exec=/bin/sh -c 'sleep infinity & (b() { b & b & }; b) & wait'
 [Resources]
 TasksMax=24
 S
@@ -36,6 +36,9 @@ assert_eq "$(session_state dcalm)" running "state of the neighbour"
 unit_gone dhog || fail "the hog's unit is still loaded after its end was recorded"
 jq -e '.state == "ended" and .result == "oom"' "$STATE_DIR/dhog.json"
 
+# The main shell forks twice before the bomb goes off (a sleep that keeps the session alive,
+# then the bomb's own subshell) and then only waits: it never needs a fork once the slice is
+# full, so the session outlives the bomb and its pids.events can be read.
 step "fork bomb under TasksMax=24"
 sessionctl start dbomb
 cg=/sys/fs/cgroup/sessiond.slice/sessiond-dbomb.slice
@@ -47,6 +50,7 @@ echo "tasks in the bomb's slice: $cur"
 # the host still forks fine
 for i in 1 2 3; do /bin/true; done
 unit_active dcalm || fail "the calm neighbour was hit by the bomb"
+unit_active dbomb || fail "the bomb's session ended: its main process could not survive the limit"
 
 step "stop cleans up everything"
 sessionctl stop dbomb dcalm dhog
