@@ -91,6 +91,11 @@ static int start_main(Agent *a, char **argv) {
         return 0;
 }
 
+/* The signals systemd counts as a clean end of a service's main process. */
+static bool signal_is_clean(int sig) {
+        return IN_SET(sig, SIGHUP, SIGINT, SIGTERM, SIGPIPE);
+}
+
 static void reraise(int sig) {
         static const int clean[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM };
         sigset_t s;
@@ -294,7 +299,13 @@ int main(int argc, char *argv[]) {
         /* Die the main command's death where that is clean, so systemd judges the unit as it would
          * judge the command itself (SIGTERM on stop is success); a shell sees 128+N either way.
          * Core-dumping signals become 128+N: a core of the agent would only mislead. */
-        if (r >= 0 && a.main_pid == 0 && WIFSIGNALED(a.main_status))
+        if (r >= 0 && a.main_pid == 0 && WIFSIGNALED(a.main_status)) {
+                /* As the PID 1 of a container (Backend=nspawn) the kernel drops a signal we raise
+                 * at ourselves, and nspawn passes our exit status on to systemd: a clean death
+                 * (systemctl stop forwards SIGTERM) is success there, as for a service. */
+                if (getpid() == 1 && signal_is_clean(WTERMSIG(a.main_status)))
+                        return EXIT_SUCCESS;
                 reraise(WTERMSIG(a.main_status));
+        }
         return code;
 }

@@ -165,10 +165,16 @@ else
         echo "NOTE: no script(1): attach not tried"
 fi
 
-step "sessiond stop leaves nothing"
+step "sessiond stop leaves nothing, and the session ended cleanly"
 sessionctl stop nsd
 wait_until 60 machine_gone nsd
 wait_until 60 unit_gone nsd
+# the agent as the container's PID 1 exits 0 after a forwarded SIGTERM, as a service's main
+# process dying of SIGTERM is success: no "exit-code" failure for a plain stop
+wait_until 30 bash -c "journalctl -b -u sessiond.service --no-pager -g 'Session nsd ended' | grep -q ."
+ended=$(journalctl -b -u sessiond.service --no-pager -o cat -g 'Session nsd ended' | tail -n1)
+echo "$ended"
+[[ $ended == *"unit result success"* ]] || fail "a stopped nspawn session did not end cleanly: $ended"
 no_mounts /run/sessiond/agents/nsd || fail "agent runtime dir still mounted"
 
 step "egress through a veth: the host side goes through the session's nft chain"
