@@ -527,7 +527,25 @@ static int parse_json_output(EgressContext *ctx, sd_json_variant **ret) {
 }
 
 /* Handles of the rules in chain "from" that jump to chain "chain". */
-static int find_jump_handles(EgressContext *ctx, const char *from, const char *chain, uint64_t **ret, size_t *ret_n) {
+/* True if the rule's expressions hold `iifname "IFNAME"`. */
+static bool rule_matches_iifname(sd_json_variant *expr, const char *ifname) {
+        for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
+                sd_json_variant *match, *key, *right;
+
+                match = sd_json_variant_by_key(sd_json_variant_by_index(expr, j), "match");
+                key = match ? sd_json_variant_by_key(sd_json_variant_by_key(sd_json_variant_by_key(match, "left"), "meta"), "key") : NULL;
+                right = match ? sd_json_variant_by_key(match, "right") : NULL;
+                if (key && sd_json_variant_is_string(key) && streq(sd_json_variant_string(key), "iifname") &&
+                    right && sd_json_variant_is_string(right) && streq(sd_json_variant_string(right), ifname))
+                        return true;
+        }
+        return false;
+}
+
+/* The handles of the rules in chain FROM that jump to CHAIN (and, with ifname, match that input
+ * interface). */
+static int find_jump_handles(EgressContext *ctx, const char *from, const char *chain, const char *ifname,
+                             uint64_t **ret, size_t *ret_n) {
         _cleanup_free_ char *cmd = NULL;
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
         _cleanup_free_ uint64_t *handles = NULL;
@@ -558,6 +576,8 @@ static int find_jump_handles(EgressContext *ctx, const char *from, const char *c
                 handle = sd_json_variant_by_key(rule, "handle");
                 expr = sd_json_variant_by_key(rule, "expr");
                 if (!handle || !sd_json_variant_is_unsigned(handle) || !expr || !sd_json_variant_is_array(expr))
+                        continue;
+                if (ifname && !rule_matches_iifname(expr, ifname))
                         continue;
                 for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
                         sd_json_variant *jump, *target;
@@ -653,7 +673,7 @@ int egress_session_remove(EgressContext *ctx, const char *session) {
                 _cleanup_free_ uint64_t *handles = NULL;
                 size_t n_handles;
 
-                r = find_jump_handles(ctx, *from, n.chain, &handles, &n_handles);
+                r = find_jump_handles(ctx, *from, n.chain, NULL, &handles, &n_handles);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < n_handles; i++)
@@ -738,6 +758,8 @@ static bool ifname_ok(const char *s) {
 
 int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname) {
         _cleanup_free_ char *chain = NULL, *cmd = NULL;
+        _cleanup_free_ uint64_t *handles = NULL;
+        size_t n_handles;
         int r;
 
         assert(ctx);
@@ -747,6 +769,12 @@ int egress_session_add_interface(EgressContext *ctx, const char *session, const 
         r = egress_session_object_name(session, NULL, &chain);
         if (r < 0)
                 return r;
+        /* Idempotent: a restart of the session's unit sets the same veth up again. */
+        r = find_jump_handles(ctx, "machines", chain, ifname, &handles, &n_handles);
+        if (r < 0)
+                return r;
+        if (n_handles > 0)
+                return 0;
         if (asprintf(&cmd, "add rule " T " machines iifname \"%s\" jump %s\n", ifname, chain) < 0)
                 return -ENOMEM;
         return run(ctx, cmd, false);

@@ -133,7 +133,8 @@ int egress_session_remove(EgressContext *ctx, const char *session);
 int egress_session_add_resolved(EgressContext *ctx, const char *session, int family, const void *address,
                                 int protocol, uint16_t port, uint32_t ttl_sec);
 
-/* Sends what comes in from a machine's veth (host side) through the session's chain. */
+/* Sends what comes in from a machine's veth (host side) through the session's chain; a second
+ * call for the same interface adds nothing. */
 int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname);
 
 /* Packets/bytes dropped for the session so far. */

@@ -211,6 +211,16 @@ static void test_nft(void) {
         set = ruleset("chain inet sessiond machines");
         ASSERT_TRUE(strstr(set, "iifname \"ve-b\" jump s_b"));
         free(set);
+        /* again (a restart of the unit): still one rule; another interface gets its own */
+        ASSERT_NFT(ctx, egress_session_add_interface(ctx, "b", "ve-b"));
+        ASSERT_NFT(ctx, egress_session_add_interface(ctx, "b", "ve-b2"));
+        set = ruleset("chain inet sessiond machines");
+        {
+                const char *first = strstr(set, "iifname \"ve-b\" jump s_b");
+                ASSERT_TRUE(first && !strstr(first + 1, "iifname \"ve-b\" jump s_b"));
+        }
+        ASSERT_TRUE(strstr(set, "iifname \"ve-b2\" jump s_b"));
+        free(set);
         set = NULL;
 
         ASSERT_NFT(ctx, egress_session_counters(ctx, "a-b.c_d", &packets, &bytes));
