@@ -74,6 +74,7 @@ void manager_free(Manager *m) {
                 return;
         manager_relays_free(m);
         manager_ops_free(m);
+        manager_bus_queue_free(m);
         while (m->n_sessions > 0)
                 managed_session_free(m->sessions[--m->n_sessions]);
         free(m->sessions);

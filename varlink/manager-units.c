@@ -21,10 +21,20 @@
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
+/* dbus-daemon refuses a connection more than max_replies_per_connection (128 by default) calls
+ * awaiting replies, and PID 1 works through jobs one at a time anyway: at most this many calls
+ * to PID 1 are in flight, the others wait in order (a Stop never overtakes its Start). */
+#define BUS_CALLS_IN_FLIGHT_MAX 32U
+/* Under load PID 1 answers late but answers: sd-bus's default of 25 s made busy hosts fail
+ * starts that PID 1 went on to run. */
+#define BUS_CALL_TIMEOUT_USEC (120U * 1000000ULL)
+
 typedef struct BusCall {
         Manager *manager;
         char *name;
         sd_varlink *link;
+        sd_bus_message *msg;            /* while queued */
+        sd_bus_message_handler_t callback;
 } BusCall;
 
 static BusCall *bus_call_new(Manager *m, const char *name, sd_varlink *link) {
@@ -47,38 +57,96 @@ static void bus_call_free(BusCall *c) {
         if (!c)
                 return;
         c->manager->n_pending_calls--;
+        sd_bus_message_unref(c->msg);
         sd_varlink_unref(c->link);
         free(c->name);
         free(c);
         /* do not call manager_check_exit() here: callers do after finishing their work */
 }
 
+static void bus_queue_run(Manager *m);
+
 static void bus_call_destroy(void *userdata) {
         BusCall *c = userdata;
         Manager *m = c->manager;
 
         bus_call_free(c);
+        m->n_bus_in_flight--;
+        bus_queue_run(m);
         manager_check_exit(m);
 }
 
-static int call_async(Manager *m, sd_bus_message *msg, sd_bus_message_handler_t cb, const char *name, sd_varlink *link) {
+/* Sends c->msg; takes c on success only. */
+static int bus_call_send(BusCall *c) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        BusCall *c;
+        Manager *m = c->manager;
+        int r;
+
+        r = sd_bus_call_async(m->bus, &slot, c->msg, c->callback, c, BUS_CALL_TIMEOUT_USEC);
+        if (r < 0)
+                return r;
+        c->msg = sd_bus_message_unref(c->msg);
+        m->n_bus_in_flight++;
+        r = sd_bus_slot_set_destroy_callback(slot, bus_call_destroy);
+        if (r < 0)
+                return r;       /* cannot fail for a slot we just made */
+        /* the slot lives as long as the call: floating */
+        return sd_bus_slot_set_floating(slot, 1);
+}
+
+static void bus_queue_run(Manager *m) {
+        while (m->n_bus_queue > 0 && m->n_bus_in_flight < BUS_CALLS_IN_FLIGHT_MAX) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                BusCall *c = m->bus_queue[0];
+                int r;
+
+                memmove(m->bus_queue, m->bus_queue + 1, (m->n_bus_queue - 1) * sizeof(BusCall *));
+                m->n_bus_queue--;
+                r = bus_call_send(c);
+                if (r >= 0)
+                        continue;
+                /* Only a broken bus fails here (and sessiond exits on a disconnect): answer the
+                 * callback as PID 1 would answer a failed call, so that whoever waits hears. */
+                (void) sd_bus_error_set_errno(&e, r);
+                if (sd_bus_message_new_method_error(c->msg, &reply, &e) >= 0)
+                        (void) c->callback(reply, c, NULL);
+                bus_call_free(c);
+        }
+}
+
+void manager_bus_queue_free(Manager *m) {
+        for (size_t i = 0; i < m->n_bus_queue; i++)
+                bus_call_free(m->bus_queue[i]);
+        free(m->bus_queue);
+        m->bus_queue = NULL;
+        m->n_bus_queue = 0;
+}
+
+static int call_async(Manager *m, sd_bus_message *msg, sd_bus_message_handler_t cb, const char *name, sd_varlink *link) {
+        BusCall *c, **q;
         int r;
 
         c = bus_call_new(m, name, link);
         if (!c)
                 return -ENOMEM;
-        r = sd_bus_call_async(m->bus, &slot, msg, cb, c, 0);
-        if (r < 0) {
-                bus_call_free(c);
+        c->msg = sd_bus_message_ref(msg);
+        c->callback = cb;
+
+        if (m->n_bus_queue == 0 && m->n_bus_in_flight < BUS_CALLS_IN_FLIGHT_MAX) {
+                r = bus_call_send(c);
+                if (r < 0)
+                        bus_call_free(c);
                 return r;
         }
-        r = sd_bus_slot_set_destroy_callback(slot, bus_call_destroy);
-        if (r < 0)
-                return r;
-        /* the slot lives as long as the call: floating */
-        return sd_bus_slot_set_floating(slot, 1);
+        q = reallocarray(m->bus_queue, m->n_bus_queue + 1, sizeof(BusCall *));
+        if (!q) {
+                bus_call_free(c);
+                return -ENOMEM;
+        }
+        m->bus_queue = q;
+        m->bus_queue[m->n_bus_queue++] = c;
+        return 0;
 }
 
 /* ---- signals ---- */

@@ -89,6 +89,9 @@ struct Manager {
 
         unsigned n_connections;
         unsigned n_pending_calls;       /* bus calls in flight */
+        struct BusCall **bus_queue;     /* calls to PID 1 waiting for a free slot (manager-units.c) */
+        size_t n_bus_queue;
+        unsigned n_bus_in_flight;
         uint64_t exit_idle_usec;        /* exit after this long without work; UINT64_MAX: never */
         sd_event_source *exit_timer;
         sd_event_source *idle_timer;
@@ -130,6 +133,7 @@ int manager_add_waiter(sd_varlink ***list, size_t *n, sd_varlink *link);
 void manager_notify_subscribers(Manager *m, ManagedSession *s);
 
 /* manager-units.c */
+void manager_bus_queue_free(Manager *m);
 int manager_bus_connect(Manager *m);
 int manager_watch_unit(ManagedSession *s);
 /* The renderer's assignments as transient units. On a bad assignment returns -EINVAL etc. and
