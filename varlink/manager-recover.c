@@ -334,3 +334,22 @@ int manager_adopt_session(Manager *m, const char *name, ManagedSession **ret) {
         *ret = s;
         return 0;
 }
+
+int manager_adopt_sessions(Manager *m) {
+        UnitInfo *units = NULL;
+        size_t n_units = 0;
+        int r;
+
+        r = list_session_units(m, "sessiond-*.service", &units, &n_units);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < n_units; i++) {
+                SessionRecord rec = {};
+
+                if (!session_name_is_valid(units[i].name) || manager_find_session(m, units[i].name))
+                        continue;
+                r = recover_unit(m, units + i, &rec, /* have_record= */ false);
+        }
+        unit_infos_free(units, n_units);
+        return r < 0 ? r : 0;
+}

@@ -55,8 +55,17 @@ static int lookup_session(Manager *m, sd_varlink *link, const char *name, Manage
         if (!session_name_is_valid(name))
                 return sd_varlink_error_invalid_parameter_name(link, "name");
         s = manager_find_session(m, name);
-        if (!s)
-                return reply_no_such_session(link, name);
+        if (!s) {
+                uid_t uid;
+
+                /* A unit of the generator started after sessiond is root's session: root sees it
+                 * at once, as after a restart of sessiond (others would not be allowed anyway). */
+                r = sd_varlink_get_peer_uid(link, &uid);
+                if (r < 0)
+                        return r;
+                if (uid != 0 || manager_adopt_session(m, name, &s) < 0)
+                        return reply_no_such_session(link, name);
+        }
         r = peer_may_manage(link, s, &ok);
         if (r < 0)
                 return r;
@@ -360,11 +369,21 @@ static int vl_method_list(sd_varlink *link, sd_json_variant *parameters, sd_varl
         static const sd_json_dispatch_field table[] = { {} };   /* no parameters */
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *previous = NULL;
         Manager *m = userdata;
+        uid_t uid;
         int r;
 
         r = sd_varlink_dispatch(link, parameters, table, NULL);
         if (r != 0)
                 return r;
+        r = sd_varlink_get_peer_uid(link, &uid);
+        if (r < 0)
+                return r;
+        if (uid == 0) {
+                /* units of the generator started after sessiond: root's sessions */
+                r = manager_adopt_sessions(m);
+                if (r < 0)
+                        fprintf(stderr, "Failed to look for sessions started without sessiond: %s\n", strerror(-r));
+        }
 
         for (size_t i = 0; i < m->n_sessions; i++) {
                 sd_json_variant *v = NULL;

@@ -146,6 +146,8 @@ int manager_describe_unit(ManagedSession *s, sd_varlink *link);
 int manager_cleanup_units(ManagedSession *s, bool failed);
 int manager_recover(Manager *m);
 int manager_adopt_session(Manager *m, const char *name, ManagedSession **ret);
+/* Adopts every running session unit that sessiond does not track yet (see above). */
+int manager_adopt_sessions(Manager *m);
 
 /* manager-varlink.c */
 /* The server with the interface and every method bound, attached to m->event, listening nowhere. */

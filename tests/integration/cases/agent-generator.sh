@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `sessionctl exec` into sessions that sessiond did not start: the generator's units from
 # /etc/sessiond (tests/integration/boot-root). execgen.session is started with systemctl while
-# sessiond already runs; demo.session was started at boot (AutoStart=yes) before sessiond.
+# sessiond already runs (status and list show it at once); demo.session was started at boot
+# (AutoStart=yes) before sessiond.
 # Exit codes 0, 1, 42 and 137 pass through, output and stdin arrive, and the command runs inside
 # the session: its cgroup, its user, its limits, its (empty) network.
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
@@ -18,7 +19,28 @@ systemctl is-active -q sessiond.service || fail "sessiond is not running"
 systemctl start "$unit"
 wait_until 60 test -S /run/sessiond/agents/$name/agent.sock
 
-step "exit codes pass through (the first exec makes sessiond adopt the unit)"
+step "sessiond shows it at once, before any exec: status (Describe) and list"
+assert_eq "$(session_state "$name")" running "state of $name from status, before any exec"
+# a second generator unit, for List (status above has adopted execgen already)
+cat >/etc/sessiond/listgen.session <<'S'
+[Session]
+Exec=/bin/sleep infinity
+S
+cleanup_units+=(sessiond-listgen.service)
+systemctl daemon-reload
+systemctl start sessiond-listgen.service
+out=$(sessionctl --no-legend list)
+echo "$out"
+grep -q '^listgen ' <<<"$out" || fail "sessionctl list does not show listgen, started after sessiond"
+grep -q "^$name " <<<"$out" || fail "sessionctl list does not show $name"
+varlinkctl call --more "$ADDR" io.sessiond.Manager.List '{}' | grep -q '"name" *: *"listgen"' ||
+        fail "Varlink List does not show listgen"
+systemctl stop sessiond-listgen.service
+rm -f /etc/sessiond/listgen.session
+systemctl daemon-reload
+wait_until 60 bash -c "! sessionctl --no-legend list | grep -q '^listgen .*running'"
+
+step "exit codes pass through"
 for want in 0 1 42; do
         sessionctl exec "$name" -- /bin/sh -c "exit $want" && rc=0 || rc=$?
         assert_eq "$rc" "$want" "exit code of 'exit $want'"
