@@ -354,3 +354,15 @@ int egress_policy_file(const char *session, char **ret) {
         *ret = strjoin(session, ".policy");
         return *ret ? 0 : -ENOMEM;
 }
+
+int egress_policy_path(const char *session, char **ret) {
+        _cleanup_free_ char *file = NULL;
+        int r;
+
+        assert(ret);
+        r = egress_policy_file(session, &file);
+        if (r < 0)
+                return r;
+        *ret = strjoin(EGRESS_STUB_DIR "/", file);
+        return *ret ? 0 : -ENOMEM;
+}

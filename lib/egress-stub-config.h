@@ -66,6 +66,8 @@ int egress_stub_nameservers_from_resolv_conf(const char *text, char ***ret);
 int egress_policy_format(const EgressRule *rules, size_t n_rules, const EgressHost *hosts, size_t n_hosts,
                          char **dns, char **ret);
 int egress_policy_file(const char *session, char **ret);
+/* The same below EGRESS_STUB_DIR. */
+int egress_policy_path(const char *session, char **ret);
 
 /* "NAME.conf", "NAME.resolv", "sessiond-dns@NAME.service" */
 int egress_stub_config_file(const char *session, char **ret);

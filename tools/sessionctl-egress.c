@@ -30,16 +30,13 @@
  * has no egress chain (not running, or no network at all). */
 static int policy_json(const char *name, sd_json_variant **ret) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
-        _cleanup_free_ char *file = NULL, *path = NULL, *text = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
         _cleanup_strv_free_ char **allow = NULL, **hosts = NULL, **dns = NULL;
         int r;
 
-        r = egress_policy_file(name, &file);
+        r = egress_policy_path(name, &path);
         if (r < 0)
                 return r;
-        path = strjoin(EGRESS_STUB_DIR "/", file);
-        if (!path)
-                return -ENOMEM;
         r = read_full_file(path, 1024 * 1024, &text, NULL);
         if (r < 0)
                 return r;

@@ -128,15 +128,12 @@ static void hosts_free(EgressHost *hosts, size_t n) {
 
 /* 1 if the session's policy is loaded (setup wrote its policy file last), 0 if not. */
 static int policy_loaded(const char *name) {
-        _cleanup_free_ char *file = NULL, *path = NULL;
+        _cleanup_free_ char *path = NULL;
         int r;
 
-        r = egress_policy_file(name, &file);
+        r = egress_policy_path(name, &path);
         if (r < 0)
                 return r;
-        path = strjoin(EGRESS_STUB_DIR "/", file);
-        if (!path)
-                return -ENOMEM;
         if (access(path, F_OK) < 0)
                 return errno == ENOENT ? 0 : -errno;
         return 1;

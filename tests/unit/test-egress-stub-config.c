@@ -176,6 +176,13 @@ static void test_policy(void) {
         ASSERT_STREQ(empty, "");
         ASSERT_OK(egress_policy_file("x", &file));
         ASSERT_STREQ(file, "x.policy");
+        {
+                _cleanup_free_ char *path = NULL;
+
+                ASSERT_OK(egress_policy_path("x", &path));
+                ASSERT_STREQ(path, EGRESS_STUB_DIR "/x.policy");
+                ASSERT_ERROR(egress_policy_path("../x", &path), EINVAL);
+        }
         egress_host_done(&h);
 }
 
