@@ -104,6 +104,7 @@ static void test_nspawn_host(void) {
         ASSERT_TRUE(argv_index(&service, "--private-users-ownership=map") > 0);
         ASSERT_TRUE(argv_index(&service, "--notify-ready=yes") > 0);
         ASSERT_TRUE(argv_index(&service, "--no-new-privileges=yes") > 0);
+        ASSERT_TRUE(argv_index(&service, "--system-call-filter=~io_uring_setup io_uring_enter io_uring_register") > 0);
         ASSERT_TRUE(argv_index(&service, "--drop-capability=CAP_SYS_ADMIN,CAP_NET_RAW,CAP_SYS_PTRACE,CAP_SYS_BOOT") > 0);
         ASSERT_TRUE(argv_index(&service, "--setenv=RUNTIME_DIRECTORY=" SESSIOND_RUNTIME_DIR "/agents/box") > 0);
         ASSERT_TRUE(argv_index(&service, "--setenv=A=1") > 0);

@@ -239,7 +239,7 @@ echo "battery exit status $rc"
 # its own processes fail the restrictive expectations; the limits sit on the slice above the
 # container's cgroup namespace, invisible inside (checked from outside above).
 for c in cap-ambient no-new-privs mount raw-socket reboot seccomp user-namespace read-shadow read-root-home read-home write-usr private-tmp \
-         private-dev-shm host-processes module-load keyctl clock bpf perf-event egress-deny; do
+         private-dev-shm host-processes module-load keyctl clock bpf perf-event io-uring egress-deny; do
         assert_eq "$(verdict_of "$tmp/battery.json" "$c")" PASS "verdict of $c in an nspawn session"
 done
 echo ok
