@@ -52,6 +52,10 @@ say "egress: the allowed address answers, everything else is dropped"
 run sessionctl exec demo-agent -- timeout 5 bash -c 'exec 3<>/dev/tcp/198.51.100.2/80 && head -n1 <&3' || echo "-> exit status $?"
 run sessionctl exec demo-agent -- timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.2/80 && head -n1 <&3' || echo "-> exit status $? (denied)"
 
+say "a policy change while it runs (Varlink UpdateEgress): no restart, both filters follow"
+run sessionctl egress demo-agent --allow="198.51.100.2/32 tcp:80" --allow="203.0.113.2/32 tcp:80"
+run sessionctl exec demo-agent -- timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.2/80 && head -n1 <&3' || echo "-> exit status $?"
+
 say "limits: TasksMax=32 caps a fork bomb"
 run sessionctl exec demo-agent -- sh -c 'for i in $(seq 100); do sleep 5 & done 2>&1 | tail -n1; wait' || true
 
