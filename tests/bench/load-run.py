@@ -197,6 +197,25 @@ def measure(pid):
     return st
 
 
+def settled(pid, fds=None, quiet=3.0, limit=30.0):
+    """Measures once sessiond is quiet: its VmRSS unchanged for `quiet` seconds (its heap trim
+    runs 2 s after the last disconnect, later on a loaded emulator) and, if given, its fd count
+    back to `fds`. Gives up after `limit` seconds and returns what it sees then."""
+    t0 = time.monotonic()
+    last = measure(pid)
+    since = t0
+    while True:
+        time.sleep(0.5)
+        now = time.monotonic()
+        cur = measure(pid)
+        if cur["VmRSS"] != last["VmRSS"] or (fds is not None and cur["fds"] != fds):
+            since = now
+        last = cur
+        if now - since >= quiet or now - t0 >= limit:
+            last["settle_seconds"] = round(now - t0, 1)
+            return last
+
+
 def list_running(prefix):
     c = Conn()
     c.send("io.sessiond.Manager.List", {}, more=True)
@@ -241,8 +260,7 @@ def main():
     keep.send("io.sessiond.Manager.Verify", {"name": "ldprobe", "sessionText": "[Session]\n"})
     keep.recv()
     pid = sessiond_pid()
-    time.sleep(1)
-    figures = {"n": n, "uids": uids, "per_uid": per, "pid": pid, "before": measure(pid)}
+    figures = {"n": n, "uids": uids, "per_uid": per, "pid": pid, "before": settled(pid)}
 
     children = []
     for i, (uid, k) in enumerate(zip(uids, per)):
@@ -278,12 +296,11 @@ def main():
         return dt, errors, res
 
     dt, errors, res = run_phase("start")
-    time.sleep(4)     # the clients are gone: let sessiond's heap trim (2 s) run
     figures["start"] = {"seconds": round(dt, 2), "errors": errors,
                         "started": sum(len(x.get("started", [])) for x in res),
                         "reply_states": {k: sum(x["states"].get(k, 0) for x in res)
                                          for k in {s for x in res for s in x.get("states", {})}},
-                        "measure": measure(pid)}
+                        "measure": settled(pid)}    # the clients are gone: after the heap trim
     figures["start"]["listed"] = list_running(PREFIX)
 
     dt, errors, res = run_phase("exec")
@@ -302,8 +319,7 @@ def main():
         time.sleep(1)
     figures["units_left"] = units_left(PREFIX)
     figures["listed_after"] = list_running(PREFIX)
-    time.sleep(4)     # sessiond trims its heap 2 s after the last disconnect
-    figures["after"] = measure(pid)
+    figures["after"] = settled(pid, fds=figures["before"]["fds"])
     keep.close()
     for i in range(1, n_users + 1):
         subprocess.run(["userdel", f"sessload{i}"], capture_output=True)
