@@ -24,10 +24,6 @@
 #include "session-render.h"
 #include "strv.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-
 typedef struct UpdateEgressParams {
         const char *name;
         char **allow;
@@ -78,12 +74,13 @@ static int policy_from_params(sd_varlink *link, const UpdateEgressParams *p, Ses
 }
 
 typedef struct SliceUpdate {
-        Manager *manager;
         sd_varlink *link;
         char *slice;
 } SliceUpdate;
 
-static void slice_update_free(SliceUpdate *u) {
+static void slice_update_free(void *userdata) {
+        SliceUpdate *u = userdata;
+
         if (!u)
                 return;
         sd_varlink_unref(u->link);
@@ -94,7 +91,6 @@ static void slice_update_free(SliceUpdate *u) {
 static int on_set_properties_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         SliceUpdate *u = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        Manager *m = u->manager;
 
         if (e) {
                 /* nftables has the new policy, the slice's filter the old one: what passes is
@@ -106,10 +102,6 @@ static int on_set_properties_reply(sd_bus_message *reply, void *userdata, sd_bus
                                           SD_JSON_BUILD_PAIR_STRING("reason", e->message ?: e->name));
         } else
                 (void) sd_varlink_reply(u->link, NULL);
-        slice_update_free(u);
-        if (m->n_pending_calls > 0)
-                m->n_pending_calls--;
-        manager_check_exit(m);
         return 0;
 }
 
@@ -124,7 +116,6 @@ static int set_slice_filter(Manager *m, sd_varlink *link, const Session *policy)
         u = calloc(1, sizeof(SliceUpdate));
         if (!u)
                 return -ENOMEM;
-        u->manager = m;
         u->link = sd_varlink_ref(link);
         r = session_slice_name(policy->name, &u->slice);
         if (r >= 0)
@@ -145,13 +136,10 @@ static int set_slice_filter(Manager *m, sd_varlink *link, const Session *policy)
         if (r >= 0)
                 r = sd_bus_message_close_container(msg);
         if (r >= 0)
-                r = sd_bus_call_async(m->bus, NULL, msg, on_set_properties_reply, u, 0);
-        if (r < 0) {
+                r = manager_bus_call_async(m, msg, on_set_properties_reply, u, slice_update_free);
+        if (r < 0)
                 slice_update_free(u);
-                return r;
-        }
-        m->n_pending_calls++;
-        return 0;
+        return r;
 }
 
 static int update_done(ManagerOp *op) {

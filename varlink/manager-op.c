@@ -16,10 +16,6 @@
 #include "strv.h"
 #include "time-util.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-
 ManagerOp *manager_op_new(sd_varlink *link) {
         ManagerOp *op;
 
@@ -122,7 +118,7 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
         if (r >= 0)
                 r = sd_bus_message_append(get, "ss", "org.freedesktop.systemd1.Service", "ExecMainStatus");
         if (r >= 0)
-                r = sd_bus_call_async(m->bus, NULL, get, on_exec_main_status, op, 0);
+                r = manager_bus_call_async(m, get, on_exec_main_status, op, NULL);
         if (r < 0) {
                 reply_failed(op, -1, result);
                 manager_op_done(op);
@@ -196,7 +192,7 @@ int manager_op_start(Manager *m, ManagerOp *op, const char *unit_prefix) {
         m->ops[m->n_ops++] = op;
         m->n_pending_calls++;           /* keeps the daemon up until it is answered */
 
-        r = sd_bus_call_async(m->bus, NULL, msg, on_start_reply, op, 0);
+        r = manager_bus_call_async(m, msg, on_start_reply, op, NULL);
         if (r < 0) {
                 op->finished = true;
                 (void) sd_varlink_error_errno(op->link, r);

@@ -22,8 +22,6 @@
 #include "session-parse.h"
 #include "session.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-
 typedef struct UnitInfo {
         char *name;             /* session name */
         char *active_state;

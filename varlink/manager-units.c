@@ -17,136 +17,42 @@
 #include "strv.h"
 #include "time-util.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-
-/* dbus-daemon refuses a connection more than max_replies_per_connection (128 by default) calls
- * awaiting replies, and PID 1 works through jobs one at a time anyway: at most this many calls
- * to PID 1 are in flight, the others wait in order (a Stop never overtakes its Start). */
-#define BUS_CALLS_IN_FLIGHT_MAX 32U
-/* Under load PID 1 answers late but answers: sd-bus's default of 25 s made busy hosts fail
- * starts that PID 1 went on to run. */
-#define BUS_CALL_TIMEOUT_USEC (120U * 1000000ULL)
-
-typedef struct BusCall {
+/* What a reply to a call about one session needs: the session is looked up by name, as it may
+ * be gone by the time PID 1 answers. */
+typedef struct UnitCall {
         Manager *manager;
         char *name;
         sd_varlink *link;
-        sd_bus_message *msg;            /* while queued */
-        sd_bus_message_handler_t callback;
-} BusCall;
+} UnitCall;
 
-static BusCall *bus_call_new(Manager *m, const char *name, sd_varlink *link) {
-        BusCall *c = calloc(1, sizeof(BusCall));
+static void unit_call_free(void *userdata) {
+        UnitCall *c = userdata;
 
         if (!c)
-                return NULL;
+                return;
+        sd_varlink_unref(c->link);
+        free(c->name);
+        free(c);
+}
+
+static int call_async(Manager *m, sd_bus_message *msg, sd_bus_message_handler_t cb, const char *name, sd_varlink *link) {
+        UnitCall *c;
+        int r;
+
+        c = calloc(1, sizeof(UnitCall));
+        if (!c)
+                return -ENOMEM;
         c->manager = m;
         c->name = strdup(name);
         if (!c->name) {
                 free(c);
-                return NULL;
+                return -ENOMEM;
         }
         c->link = link ? sd_varlink_ref(link) : NULL;
-        m->n_pending_calls++;
-        return c;
-}
-
-static void bus_call_free(BusCall *c) {
-        if (!c)
-                return;
-        c->manager->n_pending_calls--;
-        sd_bus_message_unref(c->msg);
-        sd_varlink_unref(c->link);
-        free(c->name);
-        free(c);
-        /* do not call manager_check_exit() here: callers do after finishing their work */
-}
-
-static void bus_queue_run(Manager *m);
-
-static void bus_call_destroy(void *userdata) {
-        BusCall *c = userdata;
-        Manager *m = c->manager;
-
-        bus_call_free(c);
-        m->n_bus_in_flight--;
-        bus_queue_run(m);
-        manager_check_exit(m);
-}
-
-/* Sends c->msg; takes c on success only. */
-static int bus_call_send(BusCall *c) {
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        Manager *m = c->manager;
-        int r;
-
-        r = sd_bus_call_async(m->bus, &slot, c->msg, c->callback, c, BUS_CALL_TIMEOUT_USEC);
+        r = manager_bus_call_async(m, msg, cb, c, unit_call_free);
         if (r < 0)
-                return r;
-        c->msg = sd_bus_message_unref(c->msg);
-        m->n_bus_in_flight++;
-        r = sd_bus_slot_set_destroy_callback(slot, bus_call_destroy);
-        if (r < 0)
-                return r;       /* cannot fail for a slot we just made */
-        /* the slot lives as long as the call: floating */
-        return sd_bus_slot_set_floating(slot, 1);
-}
-
-static void bus_queue_run(Manager *m) {
-        while (m->n_bus_queue > 0 && m->n_bus_in_flight < BUS_CALLS_IN_FLIGHT_MAX) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                BusCall *c = m->bus_queue[0];
-                int r;
-
-                memmove(m->bus_queue, m->bus_queue + 1, (m->n_bus_queue - 1) * sizeof(BusCall *));
-                m->n_bus_queue--;
-                r = bus_call_send(c);
-                if (r >= 0)
-                        continue;
-                /* Only a broken bus fails here (and sessiond exits on a disconnect): answer the
-                 * callback as PID 1 would answer a failed call, so that whoever waits hears. */
-                (void) sd_bus_error_set_errno(&e, r);
-                if (sd_bus_message_new_method_error(c->msg, &reply, &e) >= 0)
-                        (void) c->callback(reply, c, NULL);
-                bus_call_free(c);
-        }
-}
-
-void manager_bus_queue_free(Manager *m) {
-        for (size_t i = 0; i < m->n_bus_queue; i++)
-                bus_call_free(m->bus_queue[i]);
-        free(m->bus_queue);
-        m->bus_queue = NULL;
-        m->n_bus_queue = 0;
-}
-
-static int call_async(Manager *m, sd_bus_message *msg, sd_bus_message_handler_t cb, const char *name, sd_varlink *link) {
-        BusCall *c, **q;
-        int r;
-
-        c = bus_call_new(m, name, link);
-        if (!c)
-                return -ENOMEM;
-        c->msg = sd_bus_message_ref(msg);
-        c->callback = cb;
-
-        if (m->n_bus_queue == 0 && m->n_bus_in_flight < BUS_CALLS_IN_FLIGHT_MAX) {
-                r = bus_call_send(c);
-                if (r < 0)
-                        bus_call_free(c);
-                return r;
-        }
-        q = reallocarray(m->bus_queue, m->n_bus_queue + 1, sizeof(BusCall *));
-        if (!q) {
-                bus_call_free(c);
-                return -ENOMEM;
-        }
-        m->bus_queue = q;
-        m->bus_queue[m->n_bus_queue++] = c;
-        return 0;
+                unit_call_free(c);
+        return r;
 }
 
 /* ---- signals ---- */
@@ -154,7 +60,7 @@ static int call_async(Manager *m, sd_bus_message *msg, sd_bus_message_handler_t 
 static void session_unit_gone(ManagedSession *s, const char *unit_result);
 
 static int on_failed_result(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        BusCall *c = userdata;
+        UnitCall *c = userdata;
         ManagedSession *s = manager_find_session(c->manager, c->name);
         const char *result = NULL;
 
@@ -360,7 +266,7 @@ int manager_bus_connect(Manager *m) {
 /* ---- start ---- */
 
 static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        BusCall *c = userdata;
+        UnitCall *c = userdata;
         ManagedSession *s = manager_find_session(c->manager, c->name);
         const sd_bus_error *e;
         const char *job;
@@ -487,7 +393,7 @@ int manager_start_transient(ManagedSession *s, const Session *session, const Uni
 /* ---- stop, kill, cleanup ---- */
 
 static int on_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        BusCall *c = userdata;
+        UnitCall *c = userdata;
         ManagedSession *s = manager_find_session(c->manager, c->name);
         const sd_bus_error *e;
         const char *job;
@@ -538,7 +444,7 @@ int manager_stop_unit(ManagedSession *s) {
 }
 
 static int on_kill_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        BusCall *c = userdata;
+        UnitCall *c = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         if (!c->link)
@@ -570,7 +476,7 @@ static int on_ignore_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 
         if (e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit") &&
             !sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownObject"))
-                fprintf(stderr, "Cleanup of session %s: %s\n", ((BusCall *) userdata)->name, strna(e->message));
+                fprintf(stderr, "Cleanup of session %s: %s\n", ((UnitCall *) userdata)->name, strna(e->message));
         return 0;
 }
 
@@ -614,7 +520,7 @@ static int on_describe_reply(sd_bus_message *reply, void *userdata, sd_bus_error
                 { "IPEgressBytes",  "ipEgressBytes" },
         };
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *session = NULL, *figures = NULL;
-        BusCall *c = userdata;
+        UnitCall *c = userdata;
         ManagedSession *s = manager_find_session(c->manager, c->name);
         const char *prop;
         int r;

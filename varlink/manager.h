@@ -14,6 +14,10 @@
 #include "session-render.h"
 #include "state-session.h"
 
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
 typedef struct Manager Manager;
 typedef struct ManagedSession ManagedSession;
 
@@ -88,8 +92,8 @@ struct Manager {
         size_t n_relays;
 
         unsigned n_connections;
-        unsigned n_pending_calls;       /* bus calls in flight */
-        struct BusCall **bus_queue;     /* calls to PID 1 waiting for a free slot (manager-units.c) */
+        unsigned n_pending_calls;       /* bus calls and helper units not yet answered */
+        struct BusCall **bus_queue;     /* calls to PID 1 waiting for a free slot (manager-bus.c) */
         size_t n_bus_queue;
         unsigned n_bus_in_flight;
         uint64_t exit_idle_usec;        /* exit after this long without work; UINT64_MAX: never */
@@ -132,8 +136,15 @@ bool managed_session_is_active(const ManagedSession *s);
 int manager_add_waiter(sd_varlink ***list, size_t *n, sd_varlink *link);
 void manager_notify_subscribers(Manager *m, ManagedSession *s);
 
-/* manager-units.c */
+/* manager-bus.c */
+/* Calls PID 1 (or any peer on m->bus) through the queue: at most a bounded number in flight,
+ * in order, with a long timeout; the daemon stays up until the reply. On success takes
+ * userdata: destroy(userdata) runs after callback, or when the call is dropped unanswered. */
+int manager_bus_call_async(Manager *m, sd_bus_message *msg, sd_bus_message_handler_t callback, void *userdata,
+                           sd_bus_destroy_t destroy);
 void manager_bus_queue_free(Manager *m);
+
+/* manager-units.c */
 int manager_bus_connect(Manager *m);
 int manager_watch_unit(ManagedSession *s);
 /* The renderer's assignments as transient units. On a bad assignment returns -EINVAL etc. and
