@@ -297,48 +297,15 @@ int manager_recover(Manager *m) {
         return 0;
 }
 
-/* A session whose unit was started after sessiond (the generator's unit, by `systemctl start`):
- * adopted on first use as manager_recover() adopts it at start. -ENXIO if there is no such unit
- * or it is not a session. */
-int manager_adopt_session(Manager *m, const char *name, ManagedSession **ret) {
-        _cleanup_free_ char *pattern = NULL;
-        SessionRecord rec = {};
+/* Adopts the session units matching pattern that sessiond does not track yet: started after
+ * sessiond (the generator's unit, by `systemctl start`), taken in as manager_recover() takes in
+ * what runs when sessiond starts. */
+static int adopt_units(Manager *m, const char *pattern) {
         UnitInfo *units = NULL;
         size_t n_units = 0;
-        ManagedSession *s;
         int r;
 
-        assert(!manager_find_session(m, name));
-
-        if (!session_name_is_valid(name))
-                return -ENXIO;
-        if (asprintf(&pattern, "sessiond-%s.service", name) < 0)
-                return -ENOMEM;
         r = list_session_units(m, pattern, &units, &n_units);
-        if (r < 0)
-                return r;
-        r = -ENXIO;
-        for (size_t i = 0; i < n_units; i++)
-                if (streq(units[i].name, name)) {
-                        r = recover_unit(m, units + i, &rec, /* have_record= */ false);
-                        break;
-                }
-        unit_infos_free(units, n_units);
-        if (r < 0)
-                return r;
-        s = manager_find_session(m, name);
-        if (!s)
-                return -ENXIO;
-        *ret = s;
-        return 0;
-}
-
-int manager_adopt_sessions(Manager *m) {
-        UnitInfo *units = NULL;
-        size_t n_units = 0;
-        int r;
-
-        r = list_session_units(m, "sessiond-*.service", &units, &n_units);
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < n_units; i++) {
@@ -350,4 +317,30 @@ int manager_adopt_sessions(Manager *m) {
         }
         unit_infos_free(units, n_units);
         return r < 0 ? r : 0;
+}
+
+/* -ENXIO if there is no such unit or it is not a session. */
+int manager_adopt_session(Manager *m, const char *name, ManagedSession **ret) {
+        _cleanup_free_ char *pattern = NULL;
+        ManagedSession *s;
+        int r;
+
+        assert(!manager_find_session(m, name));
+
+        if (!session_name_is_valid(name))
+                return -ENXIO;
+        if (asprintf(&pattern, "sessiond-%s.service", name) < 0)
+                return -ENOMEM;
+        r = adopt_units(m, pattern);
+        if (r < 0)
+                return r;
+        s = manager_find_session(m, name);
+        if (!s)
+                return -ENXIO;
+        *ret = s;
+        return 0;
+}
+
+int manager_adopt_sessions(Manager *m) {
+        return adopt_units(m, "sessiond-*.service");
 }

@@ -156,6 +156,8 @@ int manager_kill_unit(ManagedSession *s, sd_varlink *link, const char *whom, int
 int manager_describe_unit(ManagedSession *s, sd_varlink *link);
 int manager_cleanup_units(ManagedSession *s, bool failed);
 int manager_recover(Manager *m);
+/* A session unit started after sessiond (the generator's, by `systemctl start`), adopted on first
+ * use as manager_recover() adopts it at start; -ENXIO if there is no such session unit. */
 int manager_adopt_session(Manager *m, const char *name, ManagedSession **ret);
 /* Adopts every running session unit that sessiond does not track yet (see above). */
 int manager_adopt_sessions(Manager *m);
