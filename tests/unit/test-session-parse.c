@@ -165,7 +165,7 @@ static void test_values(void) {
                      "CPUWeight=100\nTasksMax=infinity\nIOWeight=10\n"
                      "[Egress]\nDefault=deny\nAllow=192.0.2.0/24 [2001:db8::1]:443/tcp 198.51.100.1:53/udp\n"
                      "AllowHost=example.org:443 example.com\nDNS=192.0.2.53\n"
-                     "[Workspace]\nPath=/srv\nMode=overlay\nTarget=/work\n"
+                     "[Workspace]\nPath=/srv\nMode=bind\nTarget=/work\n"
                      "[Secrets]\nCredential=tok:/etc/tok\nEncryptedCredential=key:/etc/key.cred\n"
                      "[Unit]\nAfter=a.service\n[Service]\nNice=3\n[Install]\nWantedBy=x.target\n");
         ASSERT_STREQ(s->user, "agent");
@@ -196,7 +196,7 @@ static void test_values(void) {
         ASSERT_STREQ(s->egress_hosts[0].name, "example.org");
         ASSERT_EQ(s->egress_hosts[0].port, 443);
         ASSERT_EQ(s->egress_hosts[1].port, 0);
-        ASSERT_EQ(s->workspace_mode, WORKSPACE_OVERLAY);
+        ASSERT_EQ(s->workspace_mode, WORKSPACE_BIND);
         ASSERT_STREQ(s->workspace_target, "/work");
 
         ASSERT_EQ(s->n_credentials, 2);
