@@ -30,7 +30,8 @@ typedef struct ExecArgs {
 static void exec_help(void) {
         printf("sessionctl exec [OPTIONS] NAME [--] CMD [ARGS...]\n\n"
                "Run a command inside session NAME. Its exit status becomes sessionctl's\n"
-               "(128+N if killed by signal N). stdin, stdout and stderr are handed over as they are.\n\n"
+               "(128+N if killed by signal N). stdin, stdout and stderr are handed over as they are;\n"
+               "in a VM (Backend=vmspawn, AF_VSOCK) stdin is sent up front and output streamed.\n\n"
                "  -t --tty             run the command on a new terminal (interactive)\n"
                "  -E --env=KEY=VALUE   set an environment variable (repeatable)\n"
                "  -C --workdir=DIR     working directory (absolute)\n"
