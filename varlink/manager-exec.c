@@ -37,6 +37,7 @@ struct Relay {
         bool exec;              /* counts as a running exec for IdleTimeout= */
         bool done;
         bool paused;            /* the agent link is detached until the caller took our output */
+        uint64_t pause_usec;
         sd_event_source *defer;
         sd_event_source *resume;
 };
@@ -100,17 +101,26 @@ void manager_relays_free(Manager *m) {
 }
 
 /* Backpressure: while the caller's connection still has output queued, read nothing more from the
- * agent (its own streaming pauses in turn). Checked again every millisecond, as the agent does. */
+ * agent (its own streaming pauses in turn). Checked again after 1 ms, backing off to 64 ms while
+ * the caller takes nothing. */
+#define RELAY_PAUSE_MIN_USEC 1000U
+#define RELAY_PAUSE_MAX_USEC 64000U
+
 static int on_relay_resume(sd_event_source *source, uint64_t usec, void *userdata) {
         Relay *r = userdata;
         int k;
 
         if (r->done)
                 return 0;
-        if (sd_varlink_get_events(r->link) & EPOLLOUT)
-                return sd_event_source_set_time_relative(source, 1000) < 0 ? 0 :
-                       sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        if (sd_varlink_get_events(r->link) & EPOLLOUT) {
+                r->pause_usec = r->pause_usec * 2 < RELAY_PAUSE_MAX_USEC ? r->pause_usec * 2 : RELAY_PAUSE_MAX_USEC;
+                if (sd_event_source_set_time_relative(source, r->pause_usec) >= 0 &&
+                    sd_event_source_set_enabled(source, SD_EVENT_ONESHOT) >= 0)
+                        return 0;
+                /* cannot wait: go on reading, the caller's buffer may grow */
+        }
         r->paused = false;
+        r->pause_usec = RELAY_PAUSE_MIN_USEC;
         k = sd_varlink_attach_event(r->agent, r->manager->event, 0);
         if (k < 0) {
                 (void) sd_varlink_error_errno(r->link, k);
@@ -122,11 +132,13 @@ static int on_relay_resume(sd_event_source *source, uint64_t usec, void *userdat
 static void relay_pause(Relay *r) {
         if (r->paused || r->done || !(sd_varlink_get_events(r->link) & EPOLLOUT))
                 return;
+        if (r->pause_usec == 0)
+                r->pause_usec = RELAY_PAUSE_MIN_USEC;
         if (!r->resume) {
-                if (sd_event_add_time_relative(r->manager->event, &r->resume, CLOCK_MONOTONIC, 1000, 500,
+                if (sd_event_add_time_relative(r->manager->event, &r->resume, CLOCK_MONOTONIC, r->pause_usec, 500,
                                                on_relay_resume, r) < 0)
                         return;  /* no pause then: the caller's buffer may grow */
-        } else if (sd_event_source_set_time_relative(r->resume, 1000) < 0 ||
+        } else if (sd_event_source_set_time_relative(r->resume, r->pause_usec) < 0 ||
                    sd_event_source_set_enabled(r->resume, SD_EVENT_ONESHOT) < 0)
                 return;
         sd_varlink_detach_event(r->agent);
