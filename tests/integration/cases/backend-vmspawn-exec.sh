@@ -128,6 +128,10 @@ step "streamed Exec: sessiond dials vsock:$cid:1024, which only a VM with that C
 reply=$(python3 /run/vl-exec-stream.py vmx 0 '' /run/vmx.out /run/vmx.err /bin/true)
 echo "$reply"
 jq -e '.error == "io.sessiond.Manager.AgentFailed"' <<<"$reply" >/dev/null || fail "streamed exec: $reply"
+# 97 EAFNOSUPPORT would mean sessiond.service may not open AF_VSOCK sockets at all
+# (RestrictAddressFamilies=); past that, only the missing VM keeps the connection from being made.
+errno=$(jq -r .parameters.errorNumber <<<"$reply")
+[[ $errno != 97 ]] || fail "sessiond cannot create AF_VSOCK sockets: $reply"
 
 step "sessionctl exec retries streamed and reports sessiond's vsock failure, not NoFdPassing"
 rc=0
