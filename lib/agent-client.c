@@ -30,6 +30,7 @@ int agent_error_to_errno(const char *error_id, sd_json_variant *parameters) {
                 { "io.sessiond.Manager.NoTerminal",         ENOTTY       },
                 { "io.sessiond.Manager.AgentFailed",        ECONNREFUSED },
                 { "io.sessiond.Manager.BackendUnavailable", EHOSTDOWN    },
+                { "io.sessiond.Manager.NoFdPassing",        EPROTONOSUPPORT },
         };
         int r;
 

@@ -5,7 +5,8 @@
  * negative errno on failure; agent errors map to: NoSuchExec -ESRCH, NoTerminal -ENOTTY,
  * NotRunning -ESHUTDOWN, TooManyExecs/TooManyViewers -EUSERS, ExecFailed the failing step's errno
  * (e.g. -ENOENT for a missing command), a refused parameter -EINVAL; via sessiond also
- * NoSuchSession -ENXIO, PermissionDenied -EACCES, BackendUnavailable -EHOSTDOWN. No function logs.
+ * NoSuchSession -ENXIO, PermissionDenied -EACCES, BackendUnavailable -EHOSTDOWN, NoFdPassing
+ * -EPROTONOSUPPORT (the session's agent is on AF_VSOCK: call Exec without fds). No function logs.
  *
  * sd-varlink (257) mixes up replies when a streaming call follows a plain call on one
  * connection: give agent_exec() and agent_exec_terminal_start() a fresh connection each. */

@@ -79,6 +79,7 @@ int session_record_to_json(const SessionRecord *r, sd_json_variant **ret) {
         return sd_json_buildo(ret,
                         SD_JSON_BUILD_PAIR_STRING("name", r->name),
                         SD_JSON_BUILD_PAIR_UNSIGNED("owner", r->owner),
+                        SD_JSON_BUILD_PAIR_STRING("backend", session_backend_to_string(r->backend)),
                         SD_JSON_BUILD_PAIR_STRING("state", session_run_state_to_string(r->state)),
                         SD_JSON_BUILD_PAIR_STRING("result", session_end_result_to_string(r->result)),
                         SD_JSON_BUILD_PAIR_CONDITION(!!r->origin, "origin", SD_JSON_BUILD_STRING(r->origin)),
@@ -104,6 +105,18 @@ static int dispatch_run_state(const char *name, sd_json_variant *v, sd_json_disp
         return 0;
 }
 
+static int dispatch_backend(const char *name, sd_json_variant *v, sd_json_dispatch_flags_t flags, void *userdata) {
+        SessionBackend *b = userdata, x;
+
+        if (!sd_json_variant_is_string(v))
+                return -EINVAL;
+        x = session_backend_from_string(sd_json_variant_string(v));
+        if (x < 0)
+                return -EINVAL;
+        *b = x;
+        return 0;
+}
+
 static int dispatch_end_result(const char *name, sd_json_variant *v, sd_json_dispatch_flags_t flags, void *userdata) {
         SessionEndResult *s = userdata, x;
 
@@ -120,6 +133,7 @@ int session_record_from_json(sd_json_variant *v, SessionRecord *ret) {
         static const sd_json_dispatch_field table[] = {
                 { "name",            SD_JSON_VARIANT_STRING,   sd_json_dispatch_string,  offsetof(SessionRecord, name),              SD_JSON_MANDATORY },
                 { "owner",           SD_JSON_VARIANT_UNSIGNED, sd_json_dispatch_uid_gid, offsetof(SessionRecord, owner),             SD_JSON_MANDATORY },
+                { "backend",         SD_JSON_VARIANT_STRING,   dispatch_backend,         offsetof(SessionRecord, backend),           0 },
                 { "state",           SD_JSON_VARIANT_STRING,   dispatch_run_state,       offsetof(SessionRecord, state),             SD_JSON_MANDATORY },
                 { "result",          SD_JSON_VARIANT_STRING,   dispatch_end_result,      offsetof(SessionRecord, result),            SD_JSON_MANDATORY },
                 { "origin",          SD_JSON_VARIANT_STRING,   sd_json_dispatch_string,  offsetof(SessionRecord, origin),            0 },
@@ -134,6 +148,7 @@ int session_record_from_json(sd_json_variant *v, SessionRecord *ret) {
                 {}
         };
         SessionRecord r = {
+                .backend = SESSION_BACKEND_SERVICE,     /* absent in records of older versions */
                 .max_runtime_usec = UINT64_MAX,
                 .idle_timeout_usec = UINT64_MAX,
         };

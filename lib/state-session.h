@@ -15,6 +15,7 @@
 #include <systemd/sd-json.h>
 
 #include "macro.h"
+#include "session.h"
 
 typedef enum SessionRunState {
         SESSION_STARTING,
@@ -50,6 +51,7 @@ SessionEndResult session_end_result_from_unit_result(const char *unit_result) _p
 typedef struct SessionRecord {
         char *name;
         uid_t owner;                    /* peer uid of the Start call */
+        SessionBackend backend;         /* Backend=; records written before it existed: service */
         SessionRunState state;
         SessionEndResult result;
         char *origin;                   /* the .session file, or "<inline>" */

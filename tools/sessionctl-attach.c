@@ -80,6 +80,9 @@ int verb_attach(int argc, char **argv) {
                         fprintf(stderr, "No such session: %s\n", name);
                 else if (r == -ESHUTDOWN)
                         fprintf(stderr, "Session %s has ended.\n", name);
+                else if (r == -EPROTONOSUPPORT)
+                        fprintf(stderr, "Session %s is a VM (Backend=vmspawn): its agent is reached over AF_VSOCK, "
+                                "which cannot hand over a terminal. Use sessionctl exec without --tty.\n", name);
                 else
                         fprintf(stderr, "Failed to attach to session %s: %s\n", name, strerror(-r));
                 return 1;

@@ -30,7 +30,8 @@ typedef struct ExecArgs {
 static void exec_help(void) {
         printf("sessionctl exec [OPTIONS] NAME [--] CMD [ARGS...]\n\n"
                "Run a command inside session NAME. Its exit status becomes sessionctl's\n"
-               "(128+N if killed by signal N). stdin, stdout and stderr are handed over as they are.\n\n"
+               "(128+N if killed by signal N). stdin, stdout and stderr are handed over as they are;\n"
+               "in a VM (Backend=vmspawn, AF_VSOCK) stdin is sent up front and output streamed.\n\n"
                "  -t --tty             run the command on a new terminal (interactive)\n"
                "  -E --env=KEY=VALUE   set an environment variable (repeatable)\n"
                "  -C --workdir=DIR     working directory (absolute)\n"
@@ -123,12 +124,42 @@ static int exec_parse(int argc, char **argv, ExecArgs *a) {
 static int exec_failed(const ExecArgs *a, int r) {
         if (r == -ENXIO)
                 fprintf(stderr, "No such session: %s\n", a->name);
+        else if (r == -EPROTONOSUPPORT)
+                fprintf(stderr, "Session %s is a VM (Backend=vmspawn): its agent is reached over AF_VSOCK, "
+                        "which cannot hand over a terminal; run the command without --tty.\n", a->name);
         else if (r == -ESHUTDOWN)
                 fprintf(stderr, "Session %s has ended.\n", a->name);
         else
                 fprintf(stderr, "Failed to run %s in session %s: %s\n", a->cmd[0], a->name, strerror(-r));
         return r == -ENOENT ? EXIT_NOT_FOUND :
                r == -EACCES || r == -ENOEXEC || r == -EPERM || r == -ENOTDIR ? EXIT_CANNOT_RUN : EXIT_AGENT_FAILED;
+}
+
+static int exit_code_of(const AgentExecResult *res);
+static int read_stdin(uint8_t **ret, size_t *ret_size);
+
+/* Streaming mode, for agents on AF_VSOCK (directly, or a vmspawn session through sessiond): no fd
+ * passing there, so output streams through the agent and stdin is read to its end and sent up front
+ * (nothing when it is a terminal: the command's stdin is then empty). */
+static int exec_streamed(const ExecArgs *a, sd_varlink *link, AgentExecOptions *o) {
+        _cleanup_free_ uint8_t *input = NULL;
+        AgentExecResult res;
+        size_t size = 0;
+        int r;
+
+        if (!isatty(STDIN_FILENO)) {
+                r = read_stdin(&input, &size);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to read stdin: %s\n", strerror(-r));
+                        return EXIT_AGENT_FAILED;
+                }
+                o->stdin_data = input ?: (const void *) "";
+                o->stdin_size = size;
+        }
+        r = agent_exec(link, a->cmd, o, NULL, &res);
+        o->stdin_data = NULL;
+        o->stdin_size = 0;
+        return r < 0 ? exec_failed(a, r) : exit_code_of(&res);
 }
 
 static int exit_code_of(const AgentExecResult *res) {
@@ -285,26 +316,22 @@ int verb_exec(int argc, char **argv) {
 
         if (a.terminal)
                 ret = exec_terminal(&a, link, address, &o);
-        else if (agent_address_is_vsock(address)) {
-                /* No fd passing over AF_VSOCK: output streams through the agent, stdin is sent
-                 * up front (unless it is a terminal). */
-                _cleanup_free_ uint8_t *input = NULL;
-                size_t size = 0;
-                if (!isatty(STDIN_FILENO)) {
-                        r = read_stdin(&input, &size);
-                        if (r < 0) {
-                                fprintf(stderr, "Failed to read stdin: %s\n", strerror(-r));
-                                free(a.env);
-                                return EXIT_AGENT_FAILED;
-                        }
-                        o.stdin_data = input ?: (const void *) "";
-                        o.stdin_size = size;
-                }
-                r = agent_exec(link, a.cmd, &o, NULL, &res);
-                ret = r < 0 ? exec_failed(&a, r) : exit_code_of(&res);
-        } else {
+        else if (agent_address_is_vsock(address))
+                ret = exec_streamed(&a, link, &o);
+        else {
                 r = agent_exec(link, a.cmd, &o, (const int[]) { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, &res);
-                ret = r < 0 ? exec_failed(&a, r) : exit_code_of(&res);
+                if (r == -EPROTONOSUPPORT) {
+                        /* sessiond: the session's agent is on AF_VSOCK (a vmspawn VM) and takes no
+                         * fds; nothing ran. Again in streaming mode, on a fresh connection. */
+                        link = sd_varlink_unref(link);
+                        r = agent_connect(address, &link);
+                        if (r < 0) {
+                                fprintf(stderr, "Failed to connect to %s: %s\n", address, strerror(-r));
+                                ret = EXIT_AGENT_FAILED;
+                        } else
+                                ret = exec_streamed(&a, link, &o);
+                } else
+                        ret = r < 0 ? exec_failed(&a, r) : exit_code_of(&res);
         }
         free(a.env);
         return ret;

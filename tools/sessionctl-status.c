@@ -41,6 +41,8 @@ static void print_status(sd_json_variant *reply) {
                 printf("    Origin: %s\n", str_field(s, "origin"));
         if (u64_field(s, "owner", &u))
                 printf("     Owner: %" PRIu64 "\n", u);
+        if (str_field(s, "backend"))
+                printf("   Backend: %s\n", str_field(s, "backend"));
         printf("     Slice: %s\n", strna(str_field(s, "slice")));
         if (u64_field(s, "createdUSec", &u)) {
                 time_t t = (time_t) (u / 1000000ULL);

@@ -45,6 +45,8 @@ static SD_VARLINK_DEFINE_STRUCT_TYPE(
                 SD_VARLINK_DEFINE_FIELD(unit, SD_VARLINK_STRING, 0),
                 SD_VARLINK_FIELD_COMMENT("The slice that carries its limits: sessiond-NAME.slice (escaped)."),
                 SD_VARLINK_DEFINE_FIELD(slice, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("Backend= (service, nspawn, vmspawn): where its agent is, a unix socket or AF_VSOCK."),
+                SD_VARLINK_DEFINE_FIELD(backend, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("Lifecycle state."),
                 SD_VARLINK_DEFINE_FIELD_BY_TYPE(state, State, 0),
                 SD_VARLINK_FIELD_COMMENT("Why it ended; null while it has not."),
@@ -354,6 +356,17 @@ static SD_VARLINK_DEFINE_ERROR(
                 SD_VARLINK_FIELD_COMMENT("The same in words."),
                 SD_VARLINK_DEFINE_FIELD(reason, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
 
+static SD_VARLINK_DEFINE_ERROR(
+                NoFdPassing,
+                SD_VARLINK_FIELD_COMMENT("The session."),
+                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Its Backend= (vmspawn)."),
+                SD_VARLINK_DEFINE_FIELD(backend, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("The agent's address, vsock:CID:PORT."),
+                SD_VARLINK_DEFINE_FIELD(address, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("What to do instead."),
+                SD_VARLINK_DEFINE_FIELD(reason, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+
 SD_VARLINK_DEFINE_INTERFACE(
                 io_sessiond_Manager,
                 "io.sessiond.Manager",
@@ -429,4 +442,6 @@ SD_VARLINK_DEFINE_INTERFACE(
                 SD_VARLINK_SYMBOL_COMMENT("The session has no terminal."),
                 &vl_error_NoTerminal,
                 SD_VARLINK_SYMBOL_COMMENT("The session's agent refused or failed the request."),
-                &vl_error_AgentFailed);
+                &vl_error_AgentFailed,
+                SD_VARLINK_SYMBOL_COMMENT("The session's agent is reached over AF_VSOCK (Backend=vmspawn), which carries no fds: Exec must be called without fds (its streaming mode); ExecTerminal and Attach are not available."),
+                &vl_error_NoFdPassing);

@@ -15,6 +15,7 @@ extern const sd_varlink_interface vl_interface_io_sessiond_Manager;
 #define SESSIOND_ERROR_NOT_RUNNING          "io.sessiond.Manager.NotRunning"
 #define SESSIOND_ERROR_NO_TERMINAL          "io.sessiond.Manager.NoTerminal"
 #define SESSIOND_ERROR_AGENT_FAILED         "io.sessiond.Manager.AgentFailed"
+#define SESSIOND_ERROR_NO_FD_PASSING        "io.sessiond.Manager.NoFdPassing"
 #define SESSIOND_ERROR_NO_WORKSPACE         "io.sessiond.Manager.NoWorkspace"
 #define SESSIOND_ERROR_NOTHING_SAVED        "io.sessiond.Manager.NothingSaved"
 #define SESSIOND_ERROR_NO_SUCH_SNAPSHOT     "io.sessiond.Manager.NoSuchSnapshot"

@@ -6,12 +6,23 @@
  * fds included (the terminal socket of ExecTerminal and Attach). With fds, the command gets the
  * caller's stdin/stdout/stderr and no byte of its output passes through sessiond. A caller that
  * hangs up drops the agent call, which hangs the command up, as a direct call would.
- * Exec and ExecTerminal in flight keep an IdleTimeout= session busy; Attach counts as activity. */
+ * Exec and ExecTerminal in flight keep an IdleTimeout= session busy; Attach counts as activity.
+ *
+ * Where the agent is depends on the session's backend (lib/agent-address.h): a unix socket for
+ * service and nspawn, AF_VSOCK (the VM's CID, port 1024) for vmspawn. AF_VSOCK carries no fds, so
+ * for a vmspawn session sessiond refuses calls that need them with NoFdPassing before it dials:
+ * Exec with fds (the caller retries without, in the agent's streaming mode — sessionctl does),
+ * ExecTerminal and Attach (no terminal without a socket to hand over). A streamed Exec is relayed
+ * as any other: the agent's 'more' replies carry the output through sessiond, which reads no more
+ * from the agent while the caller has not taken the previous reply (the caller's output buffer is
+ * bounded: sd-varlink fails a send beyond 16 MiB). */
 
 #include <assert.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 
+#include "agent-address.h"
 #include "agent-client.h"
 #include "io.sessiond.Manager.h"
 #include "manager.h"
@@ -25,7 +36,10 @@ struct Relay {
         bool more;              /* the caller asked for 'more' */
         bool exec;              /* counts as a running exec for IdleTimeout= */
         bool done;
+        bool paused;            /* the agent link is detached until the caller took our output */
+        uint64_t pause_usec;
         sd_event_source *defer;
+        sd_event_source *resume;
 };
 
 static void relay_free(Relay *r) {
@@ -47,6 +61,7 @@ static void relay_free(Relay *r) {
                 managed_session_activity(s);
         }
         sd_event_source_disable_unref(r->defer);
+        sd_event_source_disable_unref(r->resume);
         if (r->agent) {
                 sd_varlink_set_userdata(r->agent, NULL);
                 (void) sd_varlink_bind_reply(r->agent, NULL);
@@ -85,6 +100,51 @@ void manager_relays_free(Manager *m) {
         free(m->relays);
 }
 
+/* Backpressure: while the caller's connection still has output queued, read nothing more from the
+ * agent (its own streaming pauses in turn). Checked again after 1 ms, backing off to 64 ms while
+ * the caller takes nothing. */
+#define RELAY_PAUSE_MIN_USEC 1000U
+#define RELAY_PAUSE_MAX_USEC 64000U
+
+static int on_relay_resume(sd_event_source *source, uint64_t usec, void *userdata) {
+        Relay *r = userdata;
+        int k;
+
+        if (r->done)
+                return 0;
+        if (sd_varlink_get_events(r->link) & EPOLLOUT) {
+                r->pause_usec = r->pause_usec * 2 < RELAY_PAUSE_MAX_USEC ? r->pause_usec * 2 : RELAY_PAUSE_MAX_USEC;
+                if (sd_event_source_set_time_relative(source, r->pause_usec) >= 0 &&
+                    sd_event_source_set_enabled(source, SD_EVENT_ONESHOT) >= 0)
+                        return 0;
+                /* cannot wait: go on reading, the caller's buffer may grow */
+        }
+        r->paused = false;
+        r->pause_usec = RELAY_PAUSE_MIN_USEC;
+        k = sd_varlink_attach_event(r->agent, r->manager->event, 0);
+        if (k < 0) {
+                (void) sd_varlink_error_errno(r->link, k);
+                relay_finish(r);
+        }
+        return 0;
+}
+
+static void relay_pause(Relay *r) {
+        if (r->paused || r->done || !(sd_varlink_get_events(r->link) & EPOLLOUT))
+                return;
+        if (r->pause_usec == 0)
+                r->pause_usec = RELAY_PAUSE_MIN_USEC;
+        if (!r->resume) {
+                if (sd_event_add_time_relative(r->manager->event, &r->resume, CLOCK_MONOTONIC, r->pause_usec, 500,
+                                               on_relay_resume, r) < 0)
+                        return;  /* no pause then: the caller's buffer may grow */
+        } else if (sd_event_source_set_time_relative(r->resume, r->pause_usec) < 0 ||
+                   sd_event_source_set_enabled(r->resume, SD_EVENT_ONESHOT) < 0)
+                return;
+        sd_varlink_detach_event(r->agent);
+        r->paused = true;
+}
+
 static int on_agent_reply(sd_varlink *agent, sd_json_variant *parameters, const char *error_id,
                           sd_varlink_reply_flags_t flags, void *userdata) {
         Relay *r = userdata;
@@ -107,8 +167,16 @@ static int on_agent_reply(sd_varlink *agent, sd_json_variant *parameters, const 
                 return 0;
         }
         if (flags & SD_VARLINK_REPLY_CONTINUES) {
-                if (r->more)
-                        (void) sd_varlink_notify(r->link, parameters);
+                if (r->more) {
+                        int k = sd_varlink_notify(r->link, parameters);
+                        if (k < 0) {
+                                /* e.g. -ENOBUFS: never drop output silently */
+                                (void) sd_varlink_error_errno(r->link, k);
+                                relay_finish(r);
+                                return 0;
+                        }
+                        relay_pause(r);
+                }
                 return 0;
         }
         (void) sd_varlink_reply(r->link, parameters);
@@ -116,8 +184,14 @@ static int on_agent_reply(sd_varlink *agent, sd_json_variant *parameters, const 
         return 0;
 }
 
+typedef enum RelayKind {
+        RELAY_EXEC,             /* fds optional: without them the agent streams */
+        RELAY_TERMINAL,         /* the reply hands over a terminal socket */
+        RELAY_PLAIN,            /* no fds either way */
+} RelayKind;
+
 static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, Manager *m,
-                 const char *agent_method, bool exec) {
+                 const char *agent_method, bool exec, RelayKind kind) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *forward = NULL;
         _cleanup_(sd_varlink_unrefp) sd_varlink *agent = NULL;
         _cleanup_free_ char *path = NULL;
@@ -151,9 +225,19 @@ static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_metho
         if (s->record.state != SESSION_RUNNING)
                 return sd_varlink_errorbo(link, SESSIOND_ERROR_NOT_RUNNING, SD_JSON_BUILD_PAIR_STRING("name", name));
 
-        k = manager_agent_path(name, &path);
+        k = manager_agent_address(s, &path);
         if (k < 0)
                 return k;
+        if (agent_address_is_vsock(path) &&
+            (kind == RELAY_TERMINAL || (kind == RELAY_EXEC && sd_varlink_peek_fd(link, 0) >= 0)))
+                return sd_varlink_errorbo(
+                                link, SESSIOND_ERROR_NO_FD_PASSING,
+                                SD_JSON_BUILD_PAIR_STRING("name", name),
+                                SD_JSON_BUILD_PAIR_STRING("backend", session_backend_to_string(s->record.backend)),
+                                SD_JSON_BUILD_PAIR_STRING("address", path),
+                                SD_JSON_BUILD_PAIR_STRING("reason", kind == RELAY_TERMINAL ?
+                                                          "the agent is reached over AF_VSOCK, which cannot hand over a terminal" :
+                                                          "the agent is reached over AF_VSOCK, which passes no fds: call Exec without fds (streaming mode)"));
         k = agent_connect(path, &agent);
         if (k < 0)
                 return sd_varlink_errorbo(link, SESSIOND_ERROR_AGENT_FAILED,
@@ -220,25 +304,23 @@ static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_metho
 }
 
 static int vl_method_exec(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
-        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Exec", true);
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Exec", true, RELAY_EXEC);
 }
 
 static int vl_method_exec_terminal(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
-        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.ExecTerminal", true);
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.ExecTerminal", true, RELAY_TERMINAL);
 }
 
 static int vl_method_attach(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
-        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Attach", false);
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Attach", false, RELAY_TERMINAL);
 }
 
 static int vl_method_resize(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
-        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Resize", false);
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Resize", false, RELAY_PLAIN);
 }
 
-int manager_agent_path(const char *name, char **ret) {
-        if (asprintf(ret, "%s/agents/%s/agent.sock", SESSIOND_RUNTIME_DIR, name) < 0)
-                return -ENOMEM;
-        return 0;
+int manager_agent_address(const ManagedSession *s, char **ret) {
+        return agent_address(s->record.backend, s->record.name, SESSIOND_RUNTIME_DIR, ret);
 }
 
 /* For IdleTimeout=: the agent also sees exec and attach activity that did not pass through
@@ -249,7 +331,7 @@ int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, 
         _cleanup_free_ char *path = NULL;
         int r;
 
-        r = manager_agent_path(s->record.name, &path);
+        r = manager_agent_address(s, &path);
         if (r < 0)
                 return r;
         r = agent_connect(path, &agent);

@@ -171,8 +171,16 @@ static int recover_unit(Manager *m, UnitInfo *u, SessionRecord *rec, bool have_r
                 _cleanup_strv_free_ char **dropins = NULL;
                 _cleanup_free_ char *file = NULL;
                 if (session_search_path(&search_path) >= 0 &&
-                    session_find(u->name, search_path, &file, &dropins) >= 0)
+                    session_find(u->name, search_path, &file, &dropins) >= 0) {
+                        /* The backend decides where the agent is (lib/agent-address.h): take it
+                         * from the file the generator rendered. If it no longer parses, service. */
+                        _cleanup_(session_error_list_done) SessionErrorList errors = {};
+                        _cleanup_(session_freep) Session *parsed = NULL;
+                        if (session_parse_file(file, dropins, &parsed, &errors) >= 0 && parsed &&
+                            errors.n_errors == 0)
+                                s->record.backend = parsed->backend;
                         s->record.origin = TAKE_PTR(file);
+                }
                 s->record.owner = 0;
                 s->record.state = SESSION_STARTING;
                 s->has_record = false;

@@ -136,6 +136,7 @@ int managed_session_build_json(ManagedSession *s, sd_json_variant **ret) {
                         SD_JSON_BUILD_PAIR_STRING("name", r->name),
                         SD_JSON_BUILD_PAIR_STRING("unit", s->unit),
                         SD_JSON_BUILD_PAIR_STRING("slice", s->slice),
+                        SD_JSON_BUILD_PAIR_STRING("backend", session_backend_to_string(r->backend)),
                         SD_JSON_BUILD_PAIR_STRING("state", session_run_state_to_string(r->state)),
                         SD_JSON_BUILD_PAIR_CONDITION(ended && r->result != SESSION_RESULT_NONE, "result",
                                                      SD_JSON_BUILD_STRING(session_end_result_to_string(r->result))),

@@ -252,6 +252,7 @@ static int vl_method_start(sd_varlink *link, sd_json_variant *parameters, sd_var
                 return r;
         s->has_record = true;
         s->record.owner = uid;
+        s->record.backend = session->backend;
         s->record.state = SESSION_STARTING;
         s->record.result = SESSION_RESULT_NONE;
         s->record.created_usec = now_realtime_usec();

@@ -173,7 +173,8 @@ int manager_reply_error_errno(sd_varlink *link, int r);
 int manager_exec_setup(Manager *m);
 void manager_relays_drop_link(Manager *m, sd_varlink *link);
 void manager_relays_free(Manager *m);
-int manager_agent_path(const char *name, char **ret);
+/* The session's agent address (lib/agent-address.h) for its recorded backend. */
+int manager_agent_address(const ManagedSession *s, char **ret);
 int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, bool *ret_busy);
 
 /* manager-idle.c */

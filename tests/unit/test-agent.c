@@ -760,6 +760,7 @@ static void test_error_names(void) {
         ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_PERMISSION_DENIED, NULL), EACCES);
         ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_NO_TERMINAL, NULL), ENOTTY);
         ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_AGENT_FAILED, NULL), ECONNREFUSED);
+        ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_NO_FD_PASSING, NULL), EPROTONOSUPPORT);
         ASSERT_ERROR(agent_error_to_errno(SESSIOND_ERROR_BACKEND_UNAVAILABLE, NULL), EHOSTDOWN);
         ASSERT_ERROR(agent_error_to_errno("io.sessiond.Agent.NotRunning", NULL), ESHUTDOWN);
         ASSERT_TRUE(agent_error_to_errno(NULL, NULL) == 0);

@@ -28,6 +28,7 @@ static void test_roundtrip(int dfd) {
         ASSERT_OK(session_record_load(dfd, "alpha", &l));
         ASSERT_STREQ(l.name, "alpha");
         ASSERT_EQ(l.owner, 1000);
+        ASSERT_EQ(l.backend, SESSION_BACKEND_SERVICE);
         ASSERT_EQ(l.state, SESSION_RUNNING);
         ASSERT_STREQ(l.text, r.text);
         ASSERT_EQ(l.created_usec, r.created_usec);
@@ -95,6 +96,45 @@ static void test_list(int dfd) {
         ASSERT_ERROR(session_record_remove(dfd, "alpha"), ENOENT);
 }
 
+static void test_backend(int dfd) {
+        SessionRecord r = {
+                .name = (char *) "vm1",
+                .backend = SESSION_BACKEND_VMSPAWN,
+                .state = SESSION_RUNNING,
+        }, l = {};
+        int fd;
+
+        ASSERT_OK(session_record_save(dfd, &r));
+        ASSERT_OK(session_record_load(dfd, "vm1", &l));
+        ASSERT_EQ(l.backend, SESSION_BACKEND_VMSPAWN);
+        session_record_done(&l);
+        r.backend = SESSION_BACKEND_NSPAWN;
+        ASSERT_OK(session_record_save(dfd, &r));
+        ASSERT_OK(session_record_load(dfd, "vm1", &l));
+        ASSERT_EQ(l.backend, SESSION_BACKEND_NSPAWN);
+        session_record_done(&l);
+        ASSERT_OK(session_record_remove(dfd, "vm1"));
+
+        /* a record written before the field existed: the service backend */
+        fd = openat(dfd, "old.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        dprintf(fd, "{\"name\":\"old\",\"owner\":0,\"state\":\"running\",\"result\":\"none\"}\n");
+        close(fd);
+        l.backend = SESSION_BACKEND_VMSPAWN;
+        ASSERT_OK(session_record_load(dfd, "old", &l));
+        ASSERT_EQ(l.backend, SESSION_BACKEND_SERVICE);
+        session_record_done(&l);
+        ASSERT_OK(session_record_remove(dfd, "old"));
+
+        /* an unknown backend is refused, not read as service */
+        fd = openat(dfd, "badbackend.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        dprintf(fd, "{\"name\":\"badbackend\",\"owner\":0,\"backend\":\"firecracker\",\"state\":\"running\",\"result\":\"none\"}\n");
+        close(fd);
+        ASSERT_ERROR(session_record_load(dfd, "badbackend", &l), EBADMSG);
+        ASSERT_OK(session_record_remove(dfd, "badbackend"));
+}
+
 static void test_results(void) {
         ASSERT_EQ(session_end_result_from_unit_result("success"), SESSION_RESULT_EXIT);
         ASSERT_EQ(session_end_result_from_unit_result("exit-code"), SESSION_RESULT_EXIT);
@@ -118,6 +158,7 @@ int main(void) {
         test_roundtrip(dfd);
         test_bad_records(dfd);
         test_list(dfd);
+        test_backend(dfd);
         test_results();
 
         close(dfd);
