@@ -31,7 +31,7 @@ Mode=bind
 [Service]
 Nice=5
 S
-daemon_sessions+=(drender drender2 drender3)
+daemon_sessions+=(drender drender2)
 systemctl daemon-reload
 systemctl cat sessiond-drender.service
 
@@ -68,17 +68,6 @@ grep -qx 'MemoryMax=100663296' /run/tr-slice.txt || fail "MemoryMax"
 grep -qx 'CPUQuotaPerSecUSec=1.500000s' /run/tr-slice.txt || fail "CPUQuota"
 grep -q 'GREETING=hello' /run/tr-service.txt || fail "Environment"
 grep -q '100%' /run/tr-service.txt || fail "percent sign"
-
-step "IP accounting (Describe's byte counts) for a session with network, none without"
-assert_eq "$(systemctl show -P IPAccounting sessiond-drender2.service)" yes "IPAccounting= with [Egress]"
-sessionctl --json=short status drender2 | jq -e '.figures | has("ipIngressBytes") and has("ipEgressBytes")' >/dev/null ||
-        fail "no IP figures for a session with network"
-sessionctl start --text=$'[Session]\nExec=/bin/sleep infinity\n' drender3
-assert_eq "$(systemctl show -P IPAccounting sessiond-drender3.service)" no "IPAccounting= without network"
-assert_eq "$(systemctl show -P PrivateNetwork sessiond-drender3.service)" yes "PrivateNetwork= without network"
-sessionctl --json=short status drender3 | jq -e '.figures | has("ipIngressBytes") | not' >/dev/null ||
-        fail "IP figures for a session without network"
-sessionctl stop drender3
 sessionctl stop drender2
 rm -f /etc/sessiond/drender.session /etc/sessiond/drender-token
 systemctl daemon-reload
