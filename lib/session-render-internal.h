@@ -14,6 +14,8 @@ int unit_assignment_add(UnitAssignments *a, const char *key, const char *value);
 /* An Exec*= assignment from argv; privileged: the '+' prefix. */
 int unit_assignment_add_exec(UnitAssignments *a, const char *key, char **argv, bool privileged);
 
+/* True if [Egress] allows nothing at all: no network namespace connection is needed. */
+bool session_egress_none(const Session *s);
 /* The slice's settings: limits, NFTSet=, static IPAddressDeny/Allow=. */
 int session_render_slice(const Session *s, UnitAssignments *a);
 /* ExecStartPre=+sessiond-egress setup / ExecStopPost=+sessiond-egress remove; with interface,

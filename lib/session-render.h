@@ -55,10 +55,6 @@ void unit_assignments_done(UnitAssignments *a);
  * (session-render-nspawn.c); the slice is the same for every backend. */
 int session_render_assignments(const Session *s, UnitAssignments *ret_slice, UnitAssignments *ret_service);
 
-/* True if [Egress] allows nothing at all: the session gets its own network namespace with only
- * loopback (PrivateNetwork=yes, nspawn --private-network, no network for vmspawn). */
-bool session_egress_none(const Session *s);
-
 /* The argv of "sessiond-egress VERB NAME --allow=… --allow-host=… --dns=…" for s's egress policy:
  * "setup" as the unit's ExecStartPre=, "update" for a policy change on a running session.
  * interface: a machine's veth (host side), or NULL. */

@@ -445,10 +445,8 @@ int manager_start_transient(ManagedSession *s, const Session *session, const Uni
         if (r < 0)
                 return r;
         /* Describe reports IPIngressBytes/IPEgressBytes, which PID 1 counts only with
-         * IPAccounting=; added here unless the renderer already decided. A session without
-         * network (its own network namespace with only loopback) has no traffic worth counting:
-         * there the counters would only cost BPF maps and their reads at every start and stop. */
-        if (!session_egress_none(session) && !unit_assignments_has_key(service, "IPAccounting")) {
+         * IPAccounting=; added here unless the renderer already decided. */
+        if (!unit_assignments_has_key(service, "IPAccounting")) {
                 r = bus_append_unit_setting(msg, "IPAccounting", "yes", false);
                 if (r < 0)
                         return r;
