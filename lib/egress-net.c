@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include "egress-net.h"
+#include "macro.h"
+#include "session.h"
+
+/* FNV-1a, 32 bit, as for the veth name: stable across builds. */
+static uint32_t hash(const char *s) {
+        uint32_t h = 2166136261U;
+
+        for (; *s; s++) {
+                h ^= (uint8_t) *s;
+                h *= 16777619U;
+        }
+        return h;
+}
+
+int egress_net_pick(const char *session, const struct in_addr *used, size_t n_used,
+                    struct in_addr *ret_host, struct in_addr *ret_container) {
+        const uint32_t n_subnets = 1U << (EGRESS_NET_PREFIXLEN - EGRESS_NET_POOL_PREFIXLEN);
+        struct in_addr pool;
+        uint32_t base, first;
+
+        assert(ret_host);
+        assert(ret_container);
+        assert(used || n_used == 0);
+
+        if (!session_name_is_valid(session))
+                return -EINVAL;
+        if (inet_pton(AF_INET, EGRESS_NET_POOL, &pool) != 1)
+                return -EINVAL;
+        base = ntohl(pool.s_addr);
+        first = hash(session) % n_subnets;
+
+        for (uint32_t i = 0; i < n_subnets; i++) {
+                uint32_t net = base + ((first + i) % n_subnets) * 4;
+                bool taken = false;
+
+                for (size_t j = 0; j < n_used && !taken; j++)
+                        taken = (ntohl(used[j].s_addr) & ~3U) == net;
+                if (taken)
+                        continue;
+                ret_host->s_addr = htonl(net + 1);
+                ret_container->s_addr = htonl(net + 2);
+                return 0;
+        }
+        return -EADDRNOTAVAIL;
+}
