@@ -39,7 +39,6 @@
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 /* Present while sessiond-egress has turned IPv4 forwarding on. */
 #define FORWARD_MARK EGRESS_NET_DIR "/.ip_forward"
-#define LOCK_FILE EGRESS_NET_DIR "/.lock"
 #define CONTAINER_IFNAME "host0"
 
 static int write_sysctl(const char *path, const char *value) {
@@ -64,22 +63,30 @@ static int disable_ipv6(const char *ifname) {
         return r == -ENOENT ? 0 : r;    /* a kernel without IPv6 */
 }
 
+/* The directory itself is the lock (no lock file to leave behind); remove takes the directory
+ * away when it holds nothing, so a lock on a directory that is gone is tried again. */
 static int lock_dir(int *ret_fd) {
-        int fd;
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct stat st;
 
-        if (mkdir(EGRESS_NET_DIR, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(-errno, "cannot make %s", EGRESS_NET_DIR);
-        fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return log_error_errno(-errno, "cannot open %s", LOCK_FILE);
-        if (flock(fd, LOCK_EX) < 0) {
-                int r = -errno;
-
-                close(fd);
-                return log_error_errno(r, "cannot lock %s", LOCK_FILE);
+                if (mkdir(EGRESS_NET_DIR, 0755) < 0 && errno != EEXIST)
+                        return log_error_errno(-errno, "cannot make %s", EGRESS_NET_DIR);
+                fd = open(EGRESS_NET_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT)
+                        continue;
+                if (fd < 0)
+                        return log_error_errno(-errno, "cannot open %s", EGRESS_NET_DIR);
+                if (flock(fd, LOCK_EX) < 0)
+                        return log_error_errno(-errno, "cannot lock %s", EGRESS_NET_DIR);
+                if (fstat(fd, &st) < 0)
+                        return log_error_errno(-errno, "cannot stat %s", EGRESS_NET_DIR);
+                if (st.st_nlink == 0)
+                        continue;       /* removed while we waited */
+                *ret_fd = TAKE_FD(fd);
+                return 0;
         }
-        *ret_fd = fd;
-        return 0;
+        return log_error_errno(-EBUSY, "cannot lock %s", EGRESS_NET_DIR);
 }
 
 /* The machine's PID 1, from machined; checked to be in the session's unit. */
@@ -300,7 +307,7 @@ int net_remove(const char *name) {
         r = record_path(name, &record);
         if (r < 0)
                 return log_error_errno(r, "out of memory");
-        if (access(record, F_OK) < 0 && errno == ENOENT && access(FORWARD_MARK, F_OK) < 0)
+        if (access(EGRESS_NET_DIR, F_OK) < 0 && errno == ENOENT)
                 return 0;       /* no veth set up, and forwarding is none of ours */
 
         r = lock_dir(&lock);
@@ -337,5 +344,7 @@ int net_remove(const char *name) {
                         return log_error_errno(-errno, "cannot remove " FORWARD_MARK);
                 fprintf(stderr, "sessiond-egress: IPv4 forwarding turned off again\n");
         }
+        if (r == 0 && rmdir(EGRESS_NET_DIR) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+                return log_error_errno(-errno, "cannot remove " EGRESS_NET_DIR);
         return 0;
 }
