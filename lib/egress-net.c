@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "egress-net.h"
 #include "macro.h"
@@ -22,6 +23,7 @@ static uint32_t hash(const char *s) {
 int egress_net_pick(const char *session, const struct in_addr *used, size_t n_used,
                     struct in_addr *ret_host, struct in_addr *ret_container) {
         const uint32_t n_subnets = 1U << (EGRESS_NET_PREFIXLEN - EGRESS_NET_POOL_PREFIXLEN);
+        _cleanup_free_ uint8_t *taken = NULL;
         struct in_addr pool;
         uint32_t base, first;
 
@@ -36,16 +38,26 @@ int egress_net_pick(const char *session, const struct in_addr *used, size_t n_us
         base = ntohl(pool.s_addr);
         first = hash(session) % n_subnets;
 
-        for (uint32_t i = 0; i < n_subnets; i++) {
-                uint32_t net = base + ((first + i) % n_subnets) * 4;
-                bool taken = false;
+        /* which /30s of the pool have an address in use: one bit each */
+        taken = calloc(n_subnets / 8, 1);
+        if (!taken)
+                return -ENOMEM;
+        for (size_t j = 0; j < n_used; j++) {
+                uint32_t a = ntohl(used[j].s_addr);
 
-                for (size_t j = 0; j < n_used && !taken; j++)
-                        taken = (ntohl(used[j].s_addr) & ~3U) == net;
-                if (taken)
+                if ((a >> (32 - EGRESS_NET_POOL_PREFIXLEN)) != (base >> (32 - EGRESS_NET_POOL_PREFIXLEN)))
                         continue;
-                ret_host->s_addr = htonl(net + 1);
-                ret_container->s_addr = htonl(net + 2);
+                a = (a - base) / 4;
+                taken[a / 8] |= (uint8_t) (1U << (a % 8));
+        }
+
+        for (uint32_t i = 0; i < n_subnets; i++) {
+                uint32_t k = (first + i) % n_subnets;
+
+                if (taken[k / 8] & (1U << (k % 8)))
+                        continue;
+                ret_host->s_addr = htonl(base + k * 4 + 1);
+                ret_container->s_addr = htonl(base + k * 4 + 2);
                 return 0;
         }
         return -EADDRNOTAVAIL;
