@@ -8,6 +8,7 @@
 #include "egress-net.h"
 #include "macro.h"
 #include "session.h"
+#include "string-util.h"
 
 /* FNV-1a, 32 bit, as for the veth name: stable across builds. */
 static uint32_t hash(const char *s) {
@@ -61,4 +62,17 @@ int egress_net_pick(const char *session, const struct in_addr *used, size_t n_us
                 return 0;
         }
         return -EADDRNOTAVAIL;
+}
+
+int egress_net_record_path(const char *session, char **ret) {
+        char *p;
+
+        assert(ret);
+        if (!session_name_is_valid(session))
+                return -EINVAL;
+        p = strjoin(EGRESS_NET_DIR "/", session);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
 }

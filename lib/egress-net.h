@@ -18,3 +18,6 @@
 /* -EADDRNOTAVAIL if every /30 of the pool is in use. */
 int egress_net_pick(const char *session, const struct in_addr *used, size_t n_used,
                     struct in_addr *ret_host, struct in_addr *ret_container);
+
+/* EGRESS_NET_DIR/NAME: present while the session's veth is set up (an nspawn session with network). */
+int egress_net_record_path(const char *session, char **ret);

@@ -131,10 +131,6 @@ static int machine_leader(const char *name, const char *machine, pid_t *ret) {
         return 0;
 }
 
-static int record_path(const char *name, char **ret) {
-        *ret = strjoin(EGRESS_NET_DIR "/", name);
-        return *ret ? 0 : -ENOMEM;
-}
 
 /* Turns forwarding on, noting that it was off. Called under the lock. */
 static int forwarding_on(void) {
@@ -236,7 +232,7 @@ int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]) {
         inet_ntop(AF_INET, &container, cs, sizeof(cs));
 
         /* The record first: from here on, remove cleans up whatever of this was done. */
-        r = record_path(name, &record);
+        r = egress_net_record_path(name, &record);
         if (r >= 0 && asprintf(&line, "%s %s %s\n", ifname, hs, cs) < 0)
                 r = -ENOMEM;
         if (r >= 0)
@@ -304,7 +300,7 @@ int net_remove(const char *name) {
         char ifname[16];
         int r;
 
-        r = record_path(name, &record);
+        r = egress_net_record_path(name, &record);
         if (r < 0)
                 return log_error_errno(r, "out of memory");
         if (access(EGRESS_NET_DIR, F_OK) < 0 && errno == ENOENT)
