@@ -6,7 +6,7 @@
 #  - from inside (sessionctl exec) the allowed outside address answers, another one does not, nor
 #    does the host itself on an address the policy does not allow; the drops are counted in
 #    `sessionctl status`; from outside nothing opens a connection into the machine;
-#  - two sessions (one with a name too long for an interface) get distinct /30s;
+#  - two sessions (one with a name too long for an interface name) get distinct /30s;
 #  - after stop nothing of the network is left: links, addresses, routes, nft rules and chains,
 #    files, and forwarding is off again if it was off.
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
@@ -42,7 +42,7 @@ socat TCP-LISTEN:8081,fork,reuseaddr SYSTEM:'echo host' &
 host_pids+=($!)
 wait_until 20 nc -z -w 1 127.0.0.1 8081
 
-long=nsnet-with-a-rather-long-name
+long=nsnet-longname
 for n in nsnet2 "$long"; do
         write_session "$n" <<'S'
 [Session]
@@ -66,8 +66,8 @@ step "from outside: addresses, masquerade, forwarding"
 ip -4 -br addr show | tee "$tmp/addr.txt"
 h1=$(awk '$1 == "vs-nsnet2" {print $3}' "$tmp/addr.txt")
 [[ $h1 =~ ^10\.222\.[0-9]+\.[0-9]+/30$ ]] || fail "host side vs-nsnet2 has no 10.222.x.y/30: '$h1'"
-lv=$(awk '$1 ~ /^vs_nset/ {print $1}' "$tmp/addr.txt")
-h2=$(awk '$1 ~ /^vs_nset/ {print $3}' "$tmp/addr.txt")
+lv=$(awk '$1 ~ /^vs_nsne/ {print $1}' "$tmp/addr.txt")
+h2=$(awk '$1 ~ /^vs_nsne/ {print $3}' "$tmp/addr.txt")
 [[ ${#lv} == 15 ]] || fail "the long name's veth is '$lv', not vs_ + 4 characters + hash"
 [[ $h2 =~ ^10\.222\.[0-9]+\.[0-9]+/30$ ]] || fail "host side $lv has no 10.222.x.y/30: '$h2'"
 [[ $h1 != "$h2" ]] || fail "both sessions got $h1"
