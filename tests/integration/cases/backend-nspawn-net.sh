@@ -63,7 +63,8 @@ wait_state "$long" running 60
 machine_listed nsnet2 || fail "machined does not list nsnet2"
 
 step "from outside: addresses, masquerade, forwarding"
-ip -4 -br addr show | tee "$tmp/addr.txt"
+# "NAME@PEER STATE ADDRESS...": the name without its peer
+ip -4 -br addr show | sed 's/^\([^@ ]*\)@[^ ]*/\1/' | tee "$tmp/addr.txt"
 h1=$(awk '$1 == "vs-nsnet2" {print $3}' "$tmp/addr.txt")
 [[ $h1 =~ ^10\.222\.[0-9]+\.[0-9]+/30$ ]] || fail "host side vs-nsnet2 has no 10.222.x.y/30: '$h1'"
 lv=$(awk '$1 ~ /^vs_nsne/ {print $1}' "$tmp/addr.txt")
