@@ -32,7 +32,7 @@ machine_gone() { ! machine_listed "$1"; }
 dropped() { sessionctl status "$1" | awk '/Dropped:/ {print $2}'; }
 inside() { local n=$1; shift; sessionctl exec "$n" -- "$@"; }
 # can NAME ADDRESS PORT: a TCP connect from inside the machine
-can() { inside "$1" nc -z -w 3 "$2" "$3" </dev/null; }
+can() { inside "$1" /bin/sh -c "nc -z -w 3 $2 $3" </dev/null; }
 
 outside_up
 forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
