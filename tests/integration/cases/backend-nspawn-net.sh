@@ -32,7 +32,8 @@ machine_gone() { ! machine_listed "$1"; }
 dropped() { sessionctl status "$1" | awk '/Dropped:/ {print $2}'; }
 inside() { local n=$1; shift; sessionctl exec "$n" -- "$@"; }
 # can NAME ADDRESS PORT: a TCP connect from inside the machine
-can() { inside "$1" /bin/sh -c "nc -z -w 3 $2 $3" </dev/null; }
+# nc.openbsd by its own name: the machine's /etc (a tmpfs) has no /etc/alternatives/nc
+can() { inside "$1" /usr/bin/nc.openbsd -z -w 3 "$2" "$3" </dev/null; }
 
 outside_up
 forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
@@ -97,7 +98,7 @@ echo "dropped before: $d0"
 [[ -n $d0 ]] || fail "sessionctl status shows no drop counter"
 can nsnet2 198.51.100.2 80 || fail "nsnet2 cannot reach the allowed 198.51.100.2:80"
 echo "ok: 198.51.100.2:80 answers"
-out=$(inside nsnet2 /bin/sh -c 'echo | nc -w 3 198.51.100.2 80' </dev/null)
+out=$(inside nsnet2 /bin/sh -c 'echo | /usr/bin/nc.openbsd -w 3 198.51.100.2 80' </dev/null)
 assert_eq "$out" hello "what the outside said"
 assert_eq "$(dropped nsnet2)" "$d0" "drops after allowed traffic only"
 ! can nsnet2 203.0.113.2 80 || fail "nsnet2 reaches 203.0.113.2:80, which is not allowed"
