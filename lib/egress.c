@@ -308,14 +308,19 @@ int egress_table_ensure(EgressContext *ctx) {
                    "add table " T "\n"
                    "add chain " T " output { type filter hook output priority filter; policy accept; }\n"
                    "add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
+                   "add chain " T " input { type filter hook input priority filter; policy accept; }\n"
+                   "add chain " T " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
                    "add chain " T " sessions\n"
                    "add chain " T " machines\n"
+                   "add chain " T " " EGRESS_MACHINES_NAT_CHAIN "\n"
                    "add chain " T " unmatched\n"
                    "add set " T " " EGRESS_SESSIONS_CGROUP_SET " { type cgroupsv2; }\n"
                    "add map " T " " EGRESS_SESSION_MAP " { type cgroupsv2 : verdict; }\n"
                    "add counter " T " " EGRESS_UNMATCHED_COUNTER "\n"
                    "flush chain " T " output\n"
                    "flush chain " T " forward\n"
+                   "flush chain " T " input\n"
+                   "flush chain " T " postrouting\n"
                    "flush chain " T " unmatched\n"
                    /* A session's slice bound in the verdict map jumps to its chain in one lookup (the
                     * chain always ends in a verdict); a socket below sessiond.slice whose slice is not
@@ -327,6 +332,9 @@ int egress_table_ensure(EgressContext *ctx) {
                    " @" EGRESS_SESSIONS_CGROUP_SET " jump sessions\n"
                    "add rule " T " output jump unmatched\n"
                    "add rule " T " forward jump machines\n"
+                   /* What a machine sends to the host itself (any of its addresses) is egress too. */
+                   "add rule " T " input jump machines\n"
+                   "add rule " T " postrouting jump " EGRESS_MACHINES_NAT_CHAIN "\n"
                    "add rule " T " unmatched socket cgroupv2 level " XSTRINGIFY(EGRESS_SESSIONS_CGROUP_LEVEL)
                    " @" EGRESS_SESSIONS_CGROUP_SET " counter name " EGRESS_UNMATCHED_COUNTER " drop\n",
                    false);
@@ -597,6 +605,65 @@ static int find_jump_handles(EgressContext *ctx, const char *from, const char *c
         return 0;
 }
 
+/* The handles of the rules in chain FROM whose comment is COMMENT. A chain that does not exist
+ * (a table from before it) has none. */
+static int find_comment_handles(EgressContext *ctx, const char *from, const char *comment,
+                                uint64_t **ret, size_t *ret_n) {
+        _cleanup_free_ char *cmd = NULL;
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
+        _cleanup_free_ uint64_t *handles = NULL;
+        sd_json_variant *a;
+        size_t n = 0;
+        int r;
+
+        if (asprintf(&cmd, "list chain " T " %s\n", from) < 0)
+                return -ENOMEM;
+        r = run(ctx, cmd, true);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = parse_json_output(ctx, &v);
+        if (r < 0)
+                return r;
+        a = sd_json_variant_by_key(v, "nftables");
+
+        handles = calloc(sd_json_variant_elements(a) + 1, sizeof(uint64_t));
+        if (!handles)
+                return -ENOMEM;
+        for (size_t i = 0; i < sd_json_variant_elements(a); i++) {
+                sd_json_variant *rule, *c, *handle;
+
+                rule = sd_json_variant_by_key(sd_json_variant_by_index(a, i), "rule");
+                if (!rule)
+                        continue;
+                handle = sd_json_variant_by_key(rule, "handle");
+                c = sd_json_variant_by_key(rule, "comment");
+                if (handle && sd_json_variant_is_unsigned(handle) && c && sd_json_variant_is_string(c) &&
+                    streq(sd_json_variant_string(c), comment))
+                        handles[n++] = sd_json_variant_unsigned(handle);
+        }
+        *ret = TAKE_PTR(handles);
+        *ret_n = n;
+        return 0;
+}
+
+static int write_delete_commented(EgressContext *ctx, FILE *f, const char *from, const char *comment) {
+        _cleanup_free_ uint64_t *handles = NULL;
+        size_t n_handles;
+        int r;
+
+        r = find_comment_handles(ctx, from, comment, &handles, &n_handles);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_handles; i++)
+                fprintf(f, "delete rule " T " %s handle %" PRIu64 "\n", from, handles[i]);
+        return 0;
+}
+
 /* Commands that take the map bindings to chain out of the verdict map. nft shows a binding's key as
  * the cgroup's path while the cgroup exists, else as its bare id, which it cannot parse back: such a
  * binding goes only with a flush of the map, after which the live bindings of the others are added
@@ -679,7 +746,12 @@ int egress_session_remove(EgressContext *ctx, const char *session) {
                 for (size_t i = 0; i < n_handles; i++)
                         fprintf(c.f, "delete rule " T " %s handle %" PRIu64 "\n", *from, handles[i]);
         }
-        r = write_unbind(ctx, c.f, n.chain);
+        /* The rules for its veth that do not jump: inbound to the machine and its masquerade. */
+        r = write_delete_commented(ctx, c.f, "machines", n.chain);
+        if (r >= 0)
+                r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_NAT_CHAIN, n.chain);
+        if (r >= 0)
+                r = write_unbind(ctx, c.f, n.chain);
         if (r < 0)
                 return r;
         fprintf(c.f, "flush chain " T " %1$s\ndelete chain " T " %1$s\n", n.chain);
@@ -775,9 +847,42 @@ int egress_session_add_interface(EgressContext *ctx, const char *session, const 
                 return r;
         if (n_handles > 0)
                 return 0;
-        if (asprintf(&cmd, "add rule " T " machines iifname \"%s\" jump %s\n", ifname, chain) < 0)
+        /* Out of the machine: the session's chain. Into it: only what answers its own connections
+         * (nothing else may open one to it, as to a service session's sockets behind the host's
+         * firewall); these rules carry the chain's name as comment, so that they go with it. */
+        if (asprintf(&cmd,
+                     "add rule " T " machines iifname \"%1$s\" jump %2$s\n"
+                     "add rule " T " machines oifname \"%1$s\" ct state established,related accept comment \"%2$s\"\n"
+                     "add rule " T " machines oifname \"%1$s\" drop comment \"%2$s\"\n",
+                     ifname, chain) < 0)
                 return -ENOMEM;
         return run(ctx, cmd, false);
+}
+
+int egress_session_set_masquerade(EgressContext *ctx, const char *session, const char *ifname,
+                                  struct in_addr address) {
+        _cleanup_free_ char *chain = NULL;
+        _cleanup_(cmds_done) Cmds c = {};
+        char a[INET_ADDRSTRLEN];
+        int r;
+
+        assert(ctx);
+
+        if (!ifname_ok(ifname) || !inet_ntop(AF_INET, &address, a, sizeof(a)))
+                return -EINVAL;
+        r = egress_session_object_name(session, NULL, &chain);
+        if (r < 0)
+                return r;
+        r = cmds_open(&c);
+        if (r < 0)
+                return r;
+        /* Replaces the rule of an earlier start (its address may differ), in one batch. */
+        r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_NAT_CHAIN, chain);
+        if (r < 0)
+                return r;
+        fprintf(c.f, "add rule " T " " EGRESS_MACHINES_NAT_CHAIN " ip saddr %s oifname != \"%s\" masquerade comment \"%s\"\n",
+                a, ifname, chain);
+        return cmds_run(ctx, &c, false);
 }
 
 int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *ret_packets, uint64_t *ret_bytes) {

@@ -10,15 +10,21 @@
  *                   socket cgroupv2 level 1 @sessions_cg jump sessions
  *                   jump unmatched }
  *   chain forward { type filter hook forward priority filter; policy accept; jump machines }
+ *   chain input   { type filter hook input priority filter; policy accept; jump machines }
+ *   chain postrouting { type nat hook postrouting priority srcnat; policy accept; jump machines_nat }
  *   map session_chains { type cgroupsv2 : verdict }   session slice -> "jump s_N", one lookup per
  *                    packet whatever the number of sessions: egress_session_bind_cgroup() adds a
  *                    slice once it exists (systemd's NFTSet= fills only plain sets, not maps).
  *   chain sessions   the fallback for a slice not bound in the map (yet): per session
  *                    "socket cgroupv2 level 2 @s_N_cg jump s_N", one lookup per session, and only
  *                    for sockets below sessiond.slice.
- *   chain machines   per machine veth: "iifname "ve-x" jump s_N" (egress_session_add_interface(); for
+ *   chain machines   per machine veth: "iifname "vs-x" jump s_N" (egress_session_add_interface(); for
  *                    nspawn sessions, whose packets reach the host through the forward hook; the
- *                    session's chain is the same one. Removed with the session.)
+ *                    session's chain is the same one; also "oifname "vs-x" ct state established,related
+ *                    accept" and "oifname "vs-x" drop", commented with the chain's name. Removed with
+ *                    the session.)
+ *   chain machines_nat per machine: "ip saddr A oifname != "vs-x" masquerade" (A its side of the
+ *                    veth), commented with the chain's name (egress_session_set_masquerade()).
  *   chain unmatched  "socket cgroupv2 level 1 @sessions_cg counter name unmatched_drop drop": a process in
  *                    sessiond.slice (set filled by NFTSet= on sessiond.slice) whose session has no
  *                    chain (yet, or any more) is dropped: fail closed.
@@ -63,6 +69,7 @@
 #define EGRESS_SESSIONS_CGROUP_SET "sessions_cg"
 #define EGRESS_SESSION_MAP "session_chains"
 #define EGRESS_UNMATCHED_COUNTER "unmatched_drop"
+#define EGRESS_MACHINES_NAT_CHAIN "machines_nat"
 /* Depth of a session slice in the cgroup tree: /sessiond.slice/sessiond-NAME.slice */
 #define EGRESS_SESSION_CGROUP_LEVEL 2
 #define EGRESS_SESSIONS_CGROUP_LEVEL 1
@@ -133,9 +140,14 @@ int egress_session_remove(EgressContext *ctx, const char *session);
 int egress_session_add_resolved(EgressContext *ctx, const char *session, int family, const void *address,
                                 int protocol, uint16_t port, uint32_t ttl_sec);
 
-/* Sends what comes in from a machine's veth (host side) through the session's chain; a second
- * call for the same interface adds nothing. */
+/* Sends what comes in from a machine's veth (host side) through the session's chain, forwarded or
+ * to the host itself, and lets out to it only what answers its connections; a second call for the
+ * same interface adds nothing. */
 int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname);
+/* Masquerades what the machine sends from ADDRESS (its side of the veth IFNAME) out of any other
+ * interface; replaces the session's earlier masquerade rule. */
+int egress_session_set_masquerade(EgressContext *ctx, const char *session, const char *ifname,
+                                  struct in_addr address);
 
 /* Packets/bytes dropped for the session so far. */
 int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *ret_packets, uint64_t *ret_bytes);

@@ -59,11 +59,15 @@ int session_veth_name(const char *name, char **ret) {
         assert(ret);
         if (!session_name_is_valid(name))
                 return -EINVAL;
-        /* IFNAMSIZ-1 = 15 characters; "ve-" so that networkd's 80-container-ve.network matches. */
+        /* IFNAMSIZ-1 = 15 characters. Not nspawn's "ve-": those are nspawn's own names for other
+         * machines, and networkd's 80-container-ve.network would configure ours as well (its own
+         * addresses, DHCP server and masquerade), beside what sessiond-egress sets up. "vs-NAME"
+         * for names of up to 12 characters; longer ones "vs_" + 4 characters + a hash: '-' and
+         * '_' keep the two forms apart, so a short name never takes the place of a long one. */
         if (strlen(name) <= 12)
-                snprintf(buf, sizeof(buf), "ve-%s", name);
+                snprintf(buf, sizeof(buf), "vs-%s", name);
         else
-                snprintf(buf, sizeof(buf), "ve-%.3s%08x", name, name_hash(name));
+                snprintf(buf, sizeof(buf), "vs_%.4s%08x", name, name_hash(name));
         *ret = strdup(buf);
         return *ret ? 0 : -ENOMEM;
 }
@@ -380,6 +384,27 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
         r = unit_assignment_add_exec(a, "ExecStart", argv, false);
         if (r >= 0)
                 r = session_render_egress(s, session_egress_none(s) ? NULL : veth, a);
+        if (r >= 0 && !session_egress_none(s)) {
+                /* Once the machine is up (READY=1 from its agent) the veth exists: addresses on both
+                 * sides, the container's default route, the masquerade. The start job completes
+                 * only after this. */
+                _cleanup_strv_free_ char **net = NULL;
+
+                net = calloc(1, sizeof(char *));
+                if (!net)
+                        return -ENOMEM;
+                r = strv_extend(&net, SESSIOND_EGRESS_PATH);
+                if (r >= 0)
+                        r = strv_extend(&net, "net-up");
+                if (r >= 0)
+                        r = strv_extend(&net, s->name);
+                if (r >= 0)
+                        r = extend_opt(&net, "--interface=", veth, NULL, NULL);
+                if (r >= 0)
+                        r = extend_opt(&net, "--machine=", machine, NULL, NULL);
+                if (r >= 0)
+                        r = unit_assignment_add_exec(a, "ExecStartPost", net, true);
+        }
         if (r < 0)
                 return r;
         return add_common_tail(s, a);

@@ -294,6 +294,12 @@ int session_render_ip_policy(const Session *s, UnitAssignments *a) {
          * in a drop, and the catch-all drops them while they have no chain). */
         if (s->n_egress_hosts > 0)
                 return 0;
+        /* An nspawn session's packets leave its network namespace only through its veth, where
+         * the host's forward and input hooks send them through the session's chain, which counts
+         * what it drops. The cgroup BPF filter would drop them first, inside the container, where
+         * nothing counts them (for a service session nftables' output hook comes first). */
+        if (s->backend == SESSION_BACKEND_NSPAWN && !session_egress_none(s))
+                return 0;
 
         /* Static egress policy in the kernel (cgroup BPF), for every process in the slice.
          * Protocols and ports are the business of the nftables chain on top. */

@@ -9,6 +9,8 @@
  *   sessiond-egress ensure
  *   sessiond-egress setup NAME [--allow=RULE...] [--allow-host=HOST...] [--dns=ADDRESS...] [--interface=IFNAME...]
  *   sessiond-egress update NAME [same options]   replaces the policy of a running session
+ *   sessiond-egress net-up NAME --interface=IFNAME --machine=MACHINE
+ *                                          addresses, route, masquerade of an nspawn session's veth
  *   sessiond-egress remove NAME
  *   sessiond-egress counters NAME          prints "PACKETS BYTES" dropped so far
  *   sessiond-egress stub NAME              serves the session's DNS stub (sessiond-dns@NAME.service)
@@ -68,6 +70,9 @@ static void help(void) {
                "                            old policy; with hosts, starts the session's DNS stub\n"
                "  update NAME [OPTIONS]     replace the policy of a loaded session, atomically\n"
                "                            --interface=IFNAME: also what comes in there (a veth)\n"
+               "  net-up NAME --interface=IFNAME --machine=MACHINE\n"
+               "                            give the veth of an nspawn session addresses, the\n"
+               "                            machine a default route, and masquerade it\n"
                "  remove NAME               remove everything of the session\n"
                "  counters NAME             print the packets and bytes dropped for the session\n"
                "  stub NAME                 serve the session's DNS stub (sessiond-dns@NAME.service)\n");
@@ -306,6 +311,8 @@ static int verb_remove(EgressContext *ctx, const char *name) {
 
         r = dns_stub_remove(name);
         if (r >= 0)
+                r = net_remove(name);
+        if (r >= 0)
                 r = egress_remove_policy(name);
         if (r >= 0)
                 r = remove_runtime_filter(name);
@@ -354,7 +361,7 @@ int main(int argc, char *argv[]) {
                         return EXIT_FAILURE;
                 }
         }
-        if (!streq(verb, "setup") && !streq(verb, "update") && argc > (name ? 3 : 2)) {
+        if (!streq(verb, "setup") && !streq(verb, "update") && !streq(verb, "net-up") && argc > (name ? 3 : 2)) {
                 log_error_errno(-EINVAL, "too many arguments");
                 return EXIT_FAILURE;
         }
@@ -380,6 +387,8 @@ int main(int argc, char *argv[]) {
                 if (r > 0)
                         r = verb_setup(ctx, name, true, argc - 3, argv + 3);
         }
+        else if (streq(verb, "net-up"))
+                r = verb_net_up(ctx, name, argc - 3, argv + 3);
         else if (streq(verb, "remove"))
                 r = verb_remove(ctx, name);
         else if (streq(verb, "counters"))

@@ -27,3 +27,8 @@ int egress_write_policy(const char *name, const EgressRule *rules, size_t n_rule
 int egress_remove_policy(const char *name);
 /* Serves the stub of the session until SIGTERM. */
 int verb_stub(EgressContext *ctx, const char *name);
+
+/* sessiond-egress-net.c: the veth of an nspawn session (net-up NAME --interface=IF --machine=M),
+ * and its part of remove. */
+int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]);
+int net_remove(const char *name);

@@ -14,8 +14,11 @@
  * have started the session with that policy in the first place; root may change any. */
 
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "egress-net.h"
 #include "egress-policy.h"
 #include "io.sessiond.Manager.h"
 #include "manager.h"
@@ -105,9 +108,25 @@ static int on_set_properties_reply(sd_bus_message *reply, void *userdata, sd_bus
         return 0;
 }
 
+/* An nspawn session with a veth (sessiond-egress net-up recorded it) gets no cgroup BPF filter:
+ * its chain on the host filters and counts (see session_render_ip_policy()). */
+static int policy_backend(Session *policy) {
+        _cleanup_free_ char *record = NULL;
+        int r;
+
+        r = egress_net_record_path(policy->name, &record);
+        if (r < 0)
+                return r;
+        if (access(record, F_OK) >= 0)
+                policy->backend = SESSION_BACKEND_NSPAWN;
+        else if (errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
 /* The slice's IPAddressDeny=/IPAddressAllow= as a fresh start with the new policy would have
  * them: both lists reset (an empty list resets), then the rendered ones. */
-static int set_slice_filter(Manager *m, sd_varlink *link, const Session *policy) {
+static int set_slice_filter(Manager *m, sd_varlink *link, Session *policy) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
         _cleanup_(unit_assignments_done) UnitAssignments a = {};
         SliceUpdate *u;
@@ -118,6 +137,8 @@ static int set_slice_filter(Manager *m, sd_varlink *link, const Session *policy)
                 return -ENOMEM;
         u->link = sd_varlink_ref(link);
         r = session_slice_name(policy->name, &u->slice);
+        if (r >= 0)
+                r = policy_backend(policy);
         if (r >= 0)
                 r = session_render_ip_policy(policy, &a);
         if (r >= 0)

@@ -220,7 +220,33 @@ static void test_nft(void) {
                 ASSERT_TRUE(first && !strstr(first + 1, "iifname \"ve-b\" jump s_b"));
         }
         ASSERT_TRUE(strstr(set, "iifname \"ve-b2\" jump s_b"));
+        /* into the machine only replies, once per interface too */
+        ASSERT_EQ(count(set, "oifname \"ve-b\" ct state established,related accept comment \"s_b\""), 1);
+        ASSERT_EQ(count(set, "oifname \"ve-b\" drop comment \"s_b\""), 1);
+        ASSERT_EQ(count(set, "oifname \"ve-b2\" drop comment \"s_b\""), 1);
         free(set);
+        /* what the machine sends to the host itself goes through the same chains */
+        set = ruleset("chain inet sessiond input");
+        ASSERT_TRUE(strstr(set, "jump machines"));
+        free(set);
+        {
+                struct in_addr m1, m2;
+
+                ASSERT_EQ(inet_pton(AF_INET, "10.222.0.6", &m1), 1);
+                ASSERT_EQ(inet_pton(AF_INET, "10.222.0.10", &m2), 1);
+                ASSERT_NFT(ctx, egress_session_set_masquerade(ctx, "b", "ve-b", m1));
+                /* a restart with another address replaces the rule */
+                ASSERT_NFT(ctx, egress_session_set_masquerade(ctx, "b", "ve-b", m2));
+                ASSERT_ERROR(egress_session_set_masquerade(ctx, "b", "ve\" masquerade", m1), EINVAL);
+                set = ruleset("chain inet sessiond machines_nat");
+                ASSERT_TRUE(strstr(set, "ip saddr 10.222.0.10 oifname != \"ve-b\" masquerade comment \"s_b\""));
+                ASSERT_TRUE(!strstr(set, "10.222.0.6"));
+                free(set);
+                set = ruleset("chain inet sessiond postrouting");
+                ASSERT_TRUE(strstr(set, "type nat hook postrouting"));
+                ASSERT_TRUE(strstr(set, "jump machines_nat"));
+                free(set);
+        }
         set = NULL;
 
         ASSERT_NFT(ctx, egress_session_counters(ctx, "a-b.c_d", &packets, &bytes));

@@ -50,12 +50,26 @@ static void test_names(void) {
         ASSERT_ERROR(session_machine_name("-bad", &m), EINVAL);
 
         ASSERT_OK(session_veth_name("twelve-chars", &v1));
-        ASSERT_STREQ(v1, "ve-twelve-chars");
+        ASSERT_STREQ(v1, "vs-twelve-chars");
         ASSERT_OK(session_veth_name("thirteen-char", &v2));
-        ASSERT_EQ(strlen(v2), 14);
-        ASSERT_TRUE(strncmp(v2, "ve-thi", 6) == 0);
+        ASSERT_EQ(strlen(v2), 15);      /* IFNAMSIZ - 1: never truncated by the kernel */
+        ASSERT_TRUE(strncmp(v2, "vs_thir", 7) == 0);
         ASSERT_OK(session_veth_name("thirteen-chaX", &v3));
         ASSERT_TRUE(!streq(v2, v3));    /* the hash tells them apart */
+        {
+                /* A short name that looks like a long name's form cannot take its place: the
+                 * separator differs. */
+                _cleanup_free_ char *s1 = NULL;
+                ASSERT_OK(session_veth_name(v2 + 3, &s1));
+                ASSERT_TRUE(!streq(s1, v2));
+                ASSERT_TRUE(strncmp(s1, "vs-", 3) == 0);
+        }
+        {
+                /* never nspawn's own "ve-" (other machines) */
+                _cleanup_free_ char *l = NULL;
+                ASSERT_OK(session_veth_name("a-rather-long-session-name-of-sixty-four-characters-at-most-xxxx", &l));
+                ASSERT_TRUE(strlen(l) <= 15 && strncmp(l, "ve-", 3) != 0);
+        }
 
         ASSERT_EQ(session_vsock_cid("a"), session_vsock_cid("a"));
         ASSERT_TRUE(session_vsock_cid("a") != session_vsock_cid("b"));
@@ -76,6 +90,8 @@ static void test_nspawn_host(void) {
         ASSERT_STREQ(value(&slice, "MemoryMax"), "268435456");
         ASSERT_STREQ(value(&slice, "TasksMax"), "64");
         ASSERT_STREQ(value(&slice, "IPAddressDeny"), "any");
+        /* no network: no veth to set up */
+        ASSERT_TRUE(!find(&service, "ExecStartPost", 0));
 
         ASSERT_STREQ(value(&service, "Slice"), "sessiond-box.slice");
         ASSERT_STREQ(value(&service, "Type"), "notify");
@@ -141,15 +157,30 @@ static void test_nspawn_image_egress(void) {
         ASSERT_TRUE(argv_index(&service, "--load-credential=tok:tok") > 0);
         ASSERT_STREQ(value(&service, "LoadCredential"), "tok:/etc/tok");
         ASSERT_TRUE(argv_index(&service, "--private-network") < 0);
-        ASSERT_TRUE(argv_index(&service, "--network-veth-extra=ve-web_1:host0") > 0);
+        ASSERT_TRUE(argv_index(&service, "--network-veth-extra=vs-web_1:host0") > 0);
         ASSERT_STREQ(value(&slice, "NFTSet"), "cgroup:inet:sessiond:s_web__1_cg");
+        /* no cgroup BPF filter: it would drop inside the container, uncounted; the session's chain
+         * filters at the veth */
+        ASSERT_TRUE(!value(&slice, "IPAddressDeny"));
+        ASSERT_TRUE(!value(&slice, "IPAddressAllow"));
 
         /* the host side of the veth goes through the session's nft chain */
         pre = find(&service, "ExecStartPre", 0);
         ASSERT_TRUE(pre && pre->privileged);
         STRV_FOREACH(w, pre->argv)
-                found = found || streq(*w, "--interface=ve-web_1");
+                found = found || streq(*w, "--interface=vs-web_1");
         ASSERT_TRUE(found);
+
+        /* once the machine is up, its veth gets addresses, a route and the masquerade */
+        {
+                const UnitAssignment *post = find(&service, "ExecStartPost", 0);
+
+                ASSERT_TRUE(post && post->privileged);
+                ASSERT_STREQ(post->argv[1], "net-up");
+                ASSERT_STREQ(post->argv[2], "web_1");
+                ASSERT_STREQ(post->argv[3], "--interface=vs-web_1");
+                ASSERT_STREQ(post->argv[4], "--machine=web-1");
+        }
 
         r = parse("img", "[Session]\nBackend=nspawn\nImage=/srv/a.raw\n");
         ASSERT_OK(session_render_assignments(r, &rs, &rv));

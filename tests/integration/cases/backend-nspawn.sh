@@ -187,18 +187,18 @@ Allow=192.0.2.0/24
 S
 sessionctl start nsnet
 wait_state nsnet running 60
-ip link show ve-nsnet || fail "no host side veth ve-nsnet"
+ip link show vs-nsnet || fail "no host side veth vs-nsnet"
 nft list chain inet sessiond machines | tee "$tmp/machines.txt"
-grep -q 'iifname "ve-nsnet" jump s_nsnet' "$tmp/machines.txt" || fail "no nft rule for ve-nsnet"
+grep -q 'iifname "vs-nsnet" jump s_nsnet' "$tmp/machines.txt" || fail "no nft rule for vs-nsnet"
 nft list chain inet sessiond s_nsnet >/dev/null || fail "no session chain"
 out=$(sessionctl exec nsnet -- /bin/sh -c 'ls /sys/class/net') || true
 echo "interfaces inside: $out"
 grep -qw host0 <<<"$out" || fail "no host0 inside the container"
 sessionctl stop nsnet
 wait_until 60 machine_gone nsnet
-! ip link show ve-nsnet 2>/dev/null || fail "veth left"
+! ip link show vs-nsnet 2>/dev/null || fail "veth left"
 ! nft list chain inet sessiond s_nsnet 2>/dev/null || fail "session chain left"
-! nft list chain inet sessiond machines | grep -q ve-nsnet || fail "machines rule left"
+! nft list chain inet sessiond machines | grep -q vs-nsnet || fail "machines rule left"
 
 step "no network at all: --private-network; logs"
 write_session nsnone <<'S'
