@@ -4,11 +4,13 @@
  * need the names (sessiond-generator renders NFTSet=) do not link libnftables. */
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "egress.h"
 #include "macro.h"
 #include "session.h"
+#include "string-util.h"
 
 static bool session_name_ok(const char *s) {
         size_t n;
@@ -61,8 +63,27 @@ int egress_session_object_name(const char *session, const char *suffix, char **r
         return 0;
 }
 
+/* systemd's NFTSet= takes set names of at most 31 characters (nft_identifier_valid()): a long
+ * session name gets "c_" + its hash instead, which no other object's name starts with. */
 int egress_cgroup_set_name(const char *session, char **ret) {
-        return egress_session_object_name(session, "cg", ret);
+        _cleanup_free_ char *name = NULL;
+        char buf[sizeof("c_12345678_cg")];
+        int r;
+
+        assert(ret);
+
+        r = egress_session_object_name(session, "cg", &name);
+        if (r < 0)
+                return r;
+        if (strlen(name) > EGRESS_SYSTEMD_SET_NAME_MAX) {
+                snprintf(buf, sizeof(buf), "c_%08x_cg", string_hash32(session));
+                free(name);
+                name = strdup(buf);
+                if (!name)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(name);
+        return 0;
 }
 
 int egress_session_from_chain(const char *chain, char **ret) {

@@ -10,16 +10,6 @@
 #include "session.h"
 #include "string-util.h"
 
-/* FNV-1a, 32 bit, as for the veth name: stable across builds. */
-static uint32_t hash(const char *s) {
-        uint32_t h = 2166136261U;
-
-        for (; *s; s++) {
-                h ^= (uint8_t) *s;
-                h *= 16777619U;
-        }
-        return h;
-}
 
 int egress_net_pick(const char *session, const struct in_addr *used, size_t n_used,
                     struct in_addr *ret_host, struct in_addr *ret_container) {
@@ -37,7 +27,7 @@ int egress_net_pick(const char *session, const struct in_addr *used, size_t n_us
         if (inet_pton(AF_INET, EGRESS_NET_POOL, &pool) != 1)
                 return -EINVAL;
         base = ntohl(pool.s_addr);
-        first = hash(session) % n_subnets;
+        first = string_hash32(session) % n_subnets;
 
         /* which /30s of the pool have an address in use: one bit each */
         taken = calloc(n_subnets / 8, 1);

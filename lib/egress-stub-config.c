@@ -36,12 +36,11 @@ void egress_stub_config_done(EgressStubConfig *c) {
 }
 
 void egress_stub_address_candidate(const char *session, unsigned attempt, uint8_t ret[static 4]) {
-        uint32_t h = 2166136261U;       /* FNV-1a */
+        uint32_t h;
 
         assert(session);
 
-        for (const char *p = session; *p; p++)
-                h = (h ^ (uint8_t) *p) * 16777619U;
+        h = string_hash32(session);
         /* Linear probing over 23 bits; the last byte stays within 1..254. */
         h = (h + attempt * 257U) & 0x7fffffU;
         ret[0] = 127;

@@ -407,7 +407,8 @@ static int names_get(const char *session, Names *ret) {
         if (r >= 0)
                 r = egress_session_object_name(session, "drop", &n.counter);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(session_sets); i++)
-                r = egress_session_object_name(session, session_sets[i], &n.set[i]);
+                r = streq(session_sets[i], "cg") ? egress_cgroup_set_name(session, &n.set[i]) :
+                                                    egress_session_object_name(session, session_sets[i], &n.set[i]);
         if (r < 0) {
                 names_done(&n);
                 return r;

@@ -103,7 +103,9 @@ int egress_table_ensure(EgressContext *ctx);
 int egress_table_remove(EgressContext *ctx);
 
 /* Names: "s_N_cg" is what the unit needs as NFTSet=cgroup:inet:sessiond:s_N_cg */
+#define EGRESS_SYSTEMD_SET_NAME_MAX 31U
 int egress_session_object_name(const char *session, const char *suffix, char **ret);
+/* The set NFTSet= fills: "s_N_cg", or "c_HASH_cg" where that would be too long for systemd. */
 int egress_cgroup_set_name(const char *session, char **ret);
 /* Reverses the escaping of an nft chain name "s_N"; -EINVAL if it is not one of ours. */
 int egress_session_from_chain(const char *chain, char **ret);

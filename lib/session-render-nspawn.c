@@ -42,17 +42,6 @@ int session_machine_name(const char *name, char **ret) {
         return 0;
 }
 
-/* FNV-1a, 32 bit: stable across builds and machines, which is all that is asked of it here. */
-static uint32_t name_hash(const char *s) {
-        uint32_t h = 2166136261U;
-
-        for (; *s; s++) {
-                h ^= (uint8_t) *s;
-                h *= 16777619U;
-        }
-        return h;
-}
-
 int session_veth_name(const char *name, char **ret) {
         char buf[16];
 
@@ -67,14 +56,14 @@ int session_veth_name(const char *name, char **ret) {
         if (strlen(name) <= 12)
                 snprintf(buf, sizeof(buf), "vs-%s", name);
         else
-                snprintf(buf, sizeof(buf), "vs_%.4s%08x", name, name_hash(name));
+                snprintf(buf, sizeof(buf), "vs_%.4s%08x", name, string_hash32(name));
         *ret = strdup(buf);
         return *ret ? 0 : -ENOMEM;
 }
 
 uint32_t session_vsock_cid(const char *name) {
         /* 3 and up are guest CIDs; keep clear of the small numbers people pick by hand. */
-        return 0x10000U + (name_hash(name) % 0x7fff0000U);
+        return 0x10000U + (string_hash32(name) % 0x7fff0000U);
 }
 
 static char *join_words(char **l) {

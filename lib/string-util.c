@@ -37,3 +37,11 @@ char *u64_to_string(uint64_t v, char buf[static 21]) {
         } while (v > 0);
         return memcpy(buf, p, (size_t) (tmp + sizeof(tmp) - p));
 }
+
+uint32_t string_hash32(const char *s) {
+        uint32_t h = 2166136261U;
+
+        for (; *s; s++)
+                h = (h ^ (uint8_t) *s) * 16777619U;
+        return h;
+}

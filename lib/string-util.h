@@ -15,3 +15,7 @@ char *strjoin_real(const char *first, ...);
 
 /* Writes v in decimal to buf (at least 21 bytes), returns buf. */
 char *u64_to_string(uint64_t v, char buf[static 21]);
+
+/* FNV-1a, 32 bit, of a string: stable across builds and machines, for names and numbers derived
+ * from a session's name (veth names, vsock CIDs, address picks). Not for anything adversarial. */
+uint32_t string_hash32(const char *s) _pure_;

@@ -77,6 +77,22 @@ static void test_names(void) {
         ASSERT_OK(egress_session_from_chain(b, &c));
         ASSERT_STREQ(c, "a-b.c_d");
 
+        /* NFTSet= takes at most 31 characters: longer names are hashed, distinct, and valid */
+        {
+                _cleanup_free_ char *x = NULL, *y = NULL, *z = NULL;
+
+                ASSERT_OK(egress_cgroup_set_name("aaaaaaaaaaaaaaaaaaaaaaaaaa", &x));        /* 26 */
+                ASSERT_STREQ(x, "s_aaaaaaaaaaaaaaaaaaaaaaaaaa_cg");
+                ASSERT_EQ(strlen(x), 31);
+                ASSERT_OK(egress_cgroup_set_name("nsnet-with-a-rather-long-name", &y));
+                ASSERT_EQ(strlen(y), 13);
+                ASSERT_TRUE(strncmp(y, "c_", 2) == 0 && strcmp(y + 10, "_cg") == 0);
+                ASSERT_TRUE(strspn(y, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(y));
+                ASSERT_OK(egress_cgroup_set_name("nsnet-with-a-rather-long-namf", &z));
+                ASSERT_TRUE(!streq(y, z));
+                ASSERT_ERROR(egress_session_from_chain(y, &c), EINVAL);
+        }
+
         ASSERT_ERROR(egress_cgroup_set_name("", &a), EINVAL);
         ASSERT_ERROR(egress_cgroup_set_name("a b", &a), EINVAL);
         ASSERT_ERROR(egress_cgroup_set_name("a;drop", &a), EINVAL);

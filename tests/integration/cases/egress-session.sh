@@ -10,14 +10,15 @@
 command -v nft >/dev/null || skip "nft missing (used to inspect only)"
 [[ -x /usr/libexec/sessiond-egress ]] || fail "/usr/libexec/sessiond-egress is not installed"
 
+long=egress_with_a_rather_long_session_name   # no "-": that is nesting in a slice name
 session_cleanup() {
         local n
         timeout 60 sessionctl stop egd >/dev/null 2>&1 || true
-        for n in egs egd; do
+        for n in egs egd $long; do
                 systemctl stop "sessiond-$n.service" 2>/dev/null || true
                 systemctl reset-failed "sessiond-$n.service" 2>/dev/null || true
         done
-        rm -f /etc/sessiond/egs.session
+        rm -f /etc/sessiond/egs.session "/etc/sessiond/$long.session"
         egress_cleanup
 }
 trap session_cleanup EXIT
@@ -64,6 +65,21 @@ step "stop: nothing of the session is left"
 systemctl stop sessiond-egs.service
 [[ -z $(left egs) ]] || { left egs; fail "objects of egs left after stop"; }
 echo "ok: nothing of egs left"
+
+step "a long session name: systemd takes set names of at most 31 characters, so it is hashed"
+printf '%s' "$session_text" >"/etc/sessiond/$long.session"
+systemctl daemon-reload
+set=$(systemctl show -P NFTSet "sessiond-$long.slice")
+echo "NFTSet=$set"
+[[ $set =~ ^cgroup:inet:sessiond:c_[0-9a-f]{8}_cg$ ]] || fail "NFTSet= of $long: '$set'"
+systemctl start "sessiond-$long.service"
+nft list set inet sessiond "${set##*:}" | grep -q "sessiond-$long.slice" ||
+        fail "the slice of $long is not in its set ${set##*:}"
+assert_reach "$long" 198.51.100.2
+assert_no_reach "$long" 203.0.113.2
+systemctl stop "sessiond-$long.service"
+nft list table inet sessiond | grep -q "${set##*:}" && fail "set ${set##*:} left after stop"
+echo "ok: nothing of $long left"
 
 step "fail closed: a slice below sessiond.slice without a chain is dropped"
 echo "[Slice]" >/run/systemd/system/sessiond-egnone.slice
