@@ -48,6 +48,10 @@ $([[ $n == nsroot ]] && echo User=root)
 [Resources]
 MemoryMax=128M
 TasksMax=32
+
+# the memory probe's OOM kill must not end the session (the default OOMPolicy=stop would)
+[Service]
+OOMPolicy=continue
 EOT
 done
 
