@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `sessionctl check NAME` in Backend=nspawn sessions: the isolation battery runs inside the
 # container as a command the agent (the container's PID 1, root of its user namespace) starts.
-#  - nsroot (User=root): nspawn's sandbox alone, commands as root of the container, as before
-#    the agent's --sandbox. Printed for comparison; it must fail where root is the problem
-#    (non-root, read-proc1-environ), which shows the battery can fail in a container.
+#  - nsroot: the generated unit with --sandbox= taken out (nspawn's sandbox alone, commands as
+#    root of the container, as rendered before the agent's sandbox). Printed for comparison; it
+#    must fail where root is the problem (non-root, read-proc1-environ, setuid-file), which
+#    shows the battery can fail in a container.
 #  - nschk (default profile, restrictive): the agent's --sandbox=restrictive on top. Every check
 #    in EXPECTED must PASS; one dropping off the list is a regression of the nspawn sandbox.
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
@@ -27,23 +28,18 @@ EXPECTED=(
 # told the memory limit and probes both limits by trying (SECURITY.md).
 args=("${CHECK_ARGS[@]}" --memory-max=128M)
 
-battery() {  # NAME: runs the battery in session NAME, prints the table, leaves /run/NAME.json
-        local rc=0
-        sessionctl --json=short check "$1" --profile=restrictive "${args[@]}" >"/run/$1.json" 2>"/run/$1.err" || rc=$?
-        cat "/run/$1.err"
+table() {  # NAME RC: prints the report in /run/NAME.json
         jq -r '.checks[] | "\(.verdict)  \(.name)  \(.detail)"' "/run/$1.json" || cat "/run/$1.json"
-        echo "$1: sessionctl check exit status $rc;" \
+        echo "$1: battery exit status $2;" \
                 "$(jq -r '[.checks[] | select(.verdict == "PASS")] | length' "/run/$1.json") PASS," \
                 "$(jq -r '[.checks[] | select(.verdict == "FAIL")] | length' "/run/$1.json") FAIL"
-        return $rc
 }
 
-for n in nsroot nschk; do
-        write_session $n <<EOT
+session_file() {
+        cat <<EOT
 [Session]
 Backend=nspawn
 Exec=/bin/sleep infinity
-$([[ $n == nsroot ]] && echo User=root)
 
 [Resources]
 MemoryMax=128M
@@ -53,27 +49,42 @@ TasksMax=32
 [Service]
 OOMPolicy=continue
 EOT
-done
+}
 
-step "nspawn alone (User=root: no agent sandbox)"
-sessionctl start nsroot
-wait_state nsroot running 60
-systemctl show -p ExecStart --value sessiond-nsroot.service | grep -q -- '--sandbox=' && fail "User=root rendered --sandbox="
+step "nspawn alone: the generated unit without the agent's --sandbox= (the rendering before it)"
+gen=/usr/lib/systemd/system-generators/sessiond-generator
+tmp=$(mktemp -d)
+mkdir -p "$tmp/in" "$tmp/out"
+session_file >"$tmp/in/nsroot.session"
+SESSIOND_UNIT_PATH=$tmp/in "$gen" --strict "$tmp/out" "$tmp/out" "$tmp/out"
+grep -q -- ' --sandbox=restrictive ' "$tmp/out/sessiond-nsroot.service" || fail "generated unit without --sandbox=restrictive"
+sed -i 's/ --sandbox=restrictive / /' "$tmp/out/sessiond-nsroot.service"
+grep ExecStart= "$tmp/out/sessiond-nsroot.service"
+cp "$tmp/out"/sessiond-nsroot* /run/systemd/system/
+systemctl daemon-reload
+cleanup_units+=(sessiond-nsroot.service)
+systemctl start sessiond-nsroot.service
+wait_until 60 test -S /run/sessiond/agents/nsroot/agent.sock
 rc=0
-battery nsroot || rc=$?
+sessionctl exec --agent-socket=/run/sessiond/agents/nsroot/agent.sock nsroot -- \
+        "$CHECK" --json=short --profile=restrictive "${args[@]}" >/run/nsroot.json || rc=$?
+table nsroot $rc
 assert_eq "$rc" 1 "battery exit status with commands as root of the container"
-for c in non-root read-proc1-environ; do
+for c in non-root read-proc1-environ setuid-file; do
         assert_eq "$(verdict_of /run/nsroot.json $c)" FAIL "verdict of $c with commands as root of the container"
 done
-sessionctl stop nsroot
-wait_until 60 unit_gone nsroot
+systemctl stop sessiond-nsroot.service
+rm -rf "$tmp" /run/systemd/system/sessiond-nsroot*
+systemctl daemon-reload
 
 step "restrictive nspawn session (agent --sandbox=restrictive)"
+write_session nschk < <(session_file)
 sessionctl start nschk
 wait_state nschk running 60
 systemctl show -p ExecStart --value sessiond-nschk.service | grep -q -- '--sandbox=restrictive' || fail "no --sandbox=restrictive"
 rc=0
-battery nschk || rc=$?
+sessionctl --json=short check nschk --profile=restrictive "${args[@]}" >/run/nschk.json || rc=$?
+table nschk $rc
 bad=()
 for c in "${EXPECTED[@]}"; do
         v=$(verdict_of /run/nschk.json "$c")
