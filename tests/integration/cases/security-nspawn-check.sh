@@ -35,11 +35,12 @@ table() {  # NAME RC: prints the report in /run/NAME.json
                 "$(jq -r '[.checks[] | select(.verdict == "FAIL")] | length' "/run/$1.json") FAIL"
 }
 
-session_file() {
+session_file() {  # [PROFILE]
         cat <<EOT
 [Session]
 Backend=nspawn
 Exec=/bin/sleep infinity
+Profile=${1:-restrictive}
 
 [Resources]
 MemoryMax=128M
@@ -94,4 +95,25 @@ done
 assert_eq "$rc" 0 "battery exit status in the restrictive nspawn session"
 # the session still works: its main command and exec run, as the sandbox uid
 assert_eq "$(sessionctl exec nschk -- /bin/sh -c 'id -u; cat /proc/sys/kernel/hostname')" "$(printf '61184\nnschk')" "exec in the sandbox"
+sessionctl stop nschk
+
+# The other profiles: the battery with their expectations passes, and the agent's filter follows
+# Profile= (nested user namespaces denied under moderate, allowed under permissive).
+for p in moderate permissive; do
+        step "Profile=$p nspawn session (agent --sandbox=$p)"
+        write_session "ns$p" < <(session_file $p)
+        sessionctl start "ns$p"
+        wait_state "ns$p" running 60
+        systemctl show -p ExecStart --value "sessiond-ns$p.service" | grep -q -- "--sandbox=$p" || fail "no --sandbox=$p"
+        rc=0
+        sessionctl --json=short check "ns$p" --profile=$p "${args[@]}" >"/run/ns$p.json" || rc=$?
+        table "ns$p" $rc
+        assert_eq "$rc" 0 "battery exit status in the $p nspawn session"
+        for c in non-root setuid-file read-proc1-environ; do
+                assert_eq "$(verdict_of "/run/ns$p.json" $c)" PASS "verdict of $c under $p"
+        done
+        assert_eq "$(verdict_of "/run/ns$p.json" userns-create)" "$([[ $p == moderate ]] && echo PASS || echo WARN)" \
+                "verdict of userns-create under $p"
+        sessionctl stop "ns$p"
+done
 echo ok
