@@ -2,7 +2,11 @@
 #pragma once
 
 /* The hardening each Profile= stands for, as systemd service settings, in the order they are
- * rendered. sessiond.session(5) documents the same table; keep them in sync. */
+ * rendered. sessiond.session(5) documents the same table; keep them in sync. Backend=nspawn does
+ * not render these: nspawn is the sandbox, and sessiond-agent --sandbox=PROFILE
+ * (varlink/agent-sandbox.c) adds what nspawn cannot say (a non-root uid for the commands,
+ * RestrictSUIDSGID=, RestrictNamespaces=, the restrictive system call denials); keep that in
+ * step with these tables too. */
 
 #include <stddef.h>
 

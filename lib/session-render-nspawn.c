@@ -104,8 +104,9 @@ static int extend_opt(char ***argv, const char *option, const char *v1, const ch
         return strv_extend(argv, arg);
 }
 
-/* The agent's own command line: sessiond-agent --name=NAME [--terminal] [--socket=S] [-- EXEC...] */
-static int agent_argv(const Session *s, const char *socket, char ***argv) {
+/* The agent's own command line:
+ * sessiond-agent --name=NAME [--terminal] [--socket=S] [--sandbox=PROFILE] [-- EXEC...] */
+static int agent_argv(const Session *s, const char *socket, const char *sandbox, char ***argv) {
         int r;
 
         r = strv_extend(argv, SESSIOND_AGENT_PATH);
@@ -115,6 +116,8 @@ static int agent_argv(const Session *s, const char *socket, char ***argv) {
                 r = strv_extend(argv, "--terminal");
         if (r >= 0 && socket)
                 r = extend_opt(argv, "--socket=", socket, NULL, NULL);
+        if (r >= 0 && sandbox)
+                r = extend_opt(argv, "--sandbox=", sandbox, NULL, NULL);
         if (r >= 0 && s->exec) {
                 r = strv_extend(argv, "--");
                 if (r >= 0)
@@ -365,8 +368,13 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
                 r = load_credentials(s, &argv);
         if (r >= 0)
                 r = strv_extend(&argv, "--");
+        /* The agent stays root of the container (it reaps, binds its socket, forwards signals);
+         * what it starts runs as an unprivileged uid without capabilities, with the seccomp rules
+         * of the session's profile that nspawn's name-only filter cannot express (argument
+         * matches: setuid modes, namespace flags). With User= nspawn itself runs the agent as
+         * that user, which then cannot change uid: no sandbox option. */
         if (r >= 0)
-                r = agent_argv(s, NULL, &argv);
+                r = agent_argv(s, NULL, s->user ? NULL : session_profile_to_string(s->profile), &argv);
         if (r < 0)
                 return r;
 
@@ -471,7 +479,7 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         socket = strdup(buf);
         if (!socket)
                 return -ENOMEM;
-        r = agent_argv(s, socket, &agent);
+        r = agent_argv(s, socket, NULL, &agent);
         if (r < 0)
                 return r;
         {

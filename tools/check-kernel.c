@@ -117,11 +117,16 @@ void check_host_processes(const CheckContext *c, CheckResult *r) {
                 if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
                         continue;       /* gone meanwhile */
 
-                /* Another uid is foreign; so is our own uid in another unit's cgroup (e.g. root's
-                 * PID 1), or in a cgroup outside our cgroup namespace ("/.."). */
-                bool other = st.st_uid != self;
-                if (!other && unit_cgroup(de->d_name, theirs, sizeof(theirs)) >= 0)
+                /* The session is its unit's cgroup: a process in another unit's cgroup (e.g. the
+                 * host's PID 1) or outside our cgroup namespace ("/..") is foreign, whatever its
+                 * uid; one in ours is the session's even under another uid (Backend=nspawn: the
+                 * agent, root of the container, is PID 1 there). Where the cgroup of a process
+                 * cannot be read, another uid is foreign. */
+                bool other;
+                if (unit_cgroup(de->d_name, theirs, sizeof(theirs)) >= 0)
                         other = !streq(theirs, mine) || strstr(theirs, "/..");
+                else
+                        other = st.st_uid != self;
                 if (!other) {
                         own++;
                         continue;

@@ -156,8 +156,23 @@ void check_memory_limit(const CheckContext *c, CheckResult *r) {
         k = cgroup_effective_limit("memory.max", &limit, &where);
         if (k < 0)
                 return unknown(r, "cannot read memory.max of this cgroup: %s", strerror(-k));
-        if (limit == UINT64_MAX)
-                return exposed(r, "memory.max is \"max\" on this cgroup and all its ancestors");
+        if (limit == UINT64_MAX) {
+                /* In a cgroup namespace (Backend=nspawn) the session slice carrying the limit is
+                 * above the visible root. Only a probe can tell then: past the limit given from
+                 * outside, a child must be killed. Without one the limit is not shown: exposed. */
+                if (!c->memory_probe || c->memory_max == 0)
+                        return exposed(r, "memory.max is \"max\" on this cgroup and all its ancestors");
+                AllocArgs a = { .size = c->memory_max + 64 * 1024 * 1024 };
+                k = probe_in_child(do_allocate, &a, &error, &sig);
+                if (k < 0)
+                        return unknown(r, "cannot fork: %s", strerror(-k));
+                if (sig == SIGKILL)
+                        return isolated(r, "no memory.max visible (cgroup namespace), but a child touching %zuM (--memory-max= + 64M) was killed (OOM)",
+                                        a.size / (1024 * 1024));
+                return exposed(r, "no memory.max visible, and a child touching %zuM (--memory-max= + 64M): %s",
+                               a.size / (1024 * 1024),
+                               sig == 0 && error == 0 ? "succeeded" : probe_describe(error, sig, buf, sizeof(buf)));
+        }
         format_bytes(limit, limit_str, sizeof(limit_str));
 
         if (!c->memory_probe)
@@ -188,7 +203,9 @@ void check_tasks_limit(const CheckContext *c, CheckResult *r) {
         k = cgroup_effective_limit("pids.max", &limit, &where);
         if (k < 0)
                 return unknown(r, "cannot read pids.max of this cgroup: %s", strerror(-k));
-        if (limit == UINT64_MAX)
+        /* No pids.max visible (a cgroup namespace below the session slice, Backend=nspawn): the
+         * fork probe alone decides, and without a bound there is nothing to show. */
+        if (limit == UINT64_MAX && c->tasks_max == 0)
                 return exposed(r, "pids.max is \"max\" on this cgroup and all its ancestors");
         if (c->tasks_max == 0)
                 return isolated(r, "pids.max=%" PRIu64 " on %s (not probed; --tasks-max= tries)", limit, where);
@@ -220,6 +237,15 @@ void check_tasks_limit(const CheckContext *c, CheckResult *r) {
         for (size_t i = 0; i < n; i++)
                 (void) waitpid(pids[i], NULL, 0);
 
+        if (limit == UINT64_MAX) {
+                if (fork_error == 0)
+                        return exposed(r, "no pids.max visible, and forked %zu processes without an error, more than --tasks-max=%" PRIu64,
+                                       n, c->tasks_max);
+                if (fork_error != EAGAIN)
+                        return unknown(r, "fork() failed with %s after %zu processes", strerrorname_np(fork_error) ?: "?", n);
+                return isolated(r, "no pids.max visible (cgroup namespace), but fork() failed with EAGAIN after %zu processes (bound %" PRIu64 ")",
+                                n, c->tasks_max);
+        }
         if (fork_error == 0)
                 return exposed(r, "forked %zu processes without an error, more than --tasks-max=%" PRIu64 " (pids.max=%" PRIu64 " on %s)",
                                n, c->tasks_max, limit, where);

@@ -45,6 +45,8 @@ typedef struct CheckContext {
         const char *workspace;  /* a directory the session may write to */
         uint64_t tasks_max;     /* 0: only inspect pids.max; else fork until EAGAIN, at most this many */
         bool memory_probe;      /* allocate past memory.max in a child and expect it killed */
+        uint64_t memory_max;    /* 0: unknown; else the limit set from outside, probed with
+                                 * --memory-probe when no memory.max is visible (cgroup namespace) */
         unsigned timeout_ms;    /* per network probe */
 } CheckContext;
 

@@ -10,6 +10,7 @@
 #include <systemd/sd-json.h>
 
 #include "check.h"
+#include "parse-util.h"
 
 static SessionProfile arg_profile = _SESSION_PROFILE_INVALID;
 static bool arg_json = false;
@@ -84,6 +85,8 @@ static void help(void) {
                "     --host-marker=PATH  A host file in /tmp or /dev/shm that must be invisible\n"
                "     --workspace=DIR     The session's writable workspace\n"
                "     --memory-probe      Allocate past memory.max in a child, expect it killed\n"
+               "     --memory-max=SIZE   The memory limit set from outside, probed when no\n"
+               "                         memory.max is visible (a cgroup namespace, nspawn)\n"
                "     --tasks-max=N       Fork until EAGAIN, which must come within N processes\n",
                program_invocation_short_name);
 }
@@ -102,6 +105,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_WORKSPACE,
                 ARG_MEMORY_PROBE,
                 ARG_TASKS_MAX,
+                ARG_MEMORY_MAX,
         };
         static const struct option options[] = {
                 { "help",         no_argument,       NULL, 'h'              },
@@ -117,6 +121,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "workspace",    required_argument, NULL, ARG_WORKSPACE    },
                 { "memory-probe", no_argument,       NULL, ARG_MEMORY_PROBE },
                 { "tasks-max",    required_argument, NULL, ARG_TASKS_MAX    },
+                { "memory-max",   required_argument, NULL, ARG_MEMORY_MAX   },
                 {}
         };
         int c, r;
@@ -207,6 +212,16 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         arg_context.tasks_max = n;
                         break;
+                case ARG_MEMORY_MAX: {
+                        uint64_t v;
+
+                        if (parse_size(optarg, /* allow_infinity= */ false, &v) < 0 || v == 0 || v > UINT64_C(1) << 40) {
+                                fprintf(stderr, "Invalid --memory-max=%s, expected a size (e.g. 256M).\n", optarg);
+                                return -EINVAL;
+                        }
+                        arg_context.memory_max = v;
+                        break;
+                }
                 case '?':
                         return -EINVAL;
                 default:

@@ -202,6 +202,13 @@ int agent_spawn(const SpawnParams *p, pid_t *ret_pid, const char **ret_step) {
                 if (close_range(err_write + 1, ~0U, 0) < 0)
                         child_fail(err_write, 0);
 
+                /* --sandbox: a non-root uid without capabilities, and the seccomp filter. */
+                int q = agent_sandbox_enter();
+                if (q < 0) {
+                        errno = -q;
+                        child_fail(err_write, 0);
+                }
+
                 if (p->working_directory && chdir(p->working_directory) < 0)
                         child_fail(err_write, 1);
 

@@ -137,6 +137,13 @@ void exec_child_exited(Exec *e, int status);
 void agent_link_disconnected(Agent *a, sd_varlink *link);
 int vl_method_exec(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata);
 
+/* agent-sandbox.c: --sandbox=PROFILE. The uid and gid the commands run as, inside the container's
+ * user namespace (the first of systemd's dynamic user range; no user database entry needed). */
+#define AGENT_SANDBOX_UID 61184U
+#define AGENT_SANDBOX_GID 61184U
+int agent_sandbox_setup(const char *profile);
+int agent_sandbox_enter(void);
+
 /* agent-tty.c */
 int terminal_new(Agent *a, unsigned rows, unsigned columns, Terminal **ret, int *ret_slave_fd);
 Terminal *terminal_free(Terminal *t);

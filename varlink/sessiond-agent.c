@@ -139,16 +139,17 @@ static int listen_vsock(sd_varlink_server *server, const char *port_string) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_NAME = 0x100, ARG_TERMINAL, ARG_SOCKET, ARG_VERSION };
+        enum { ARG_NAME = 0x100, ARG_TERMINAL, ARG_SOCKET, ARG_VERSION, ARG_SANDBOX };
         static const struct option options[] = {
                 { "help",     no_argument,       NULL, 'h'          },
                 { "version",  no_argument,       NULL, ARG_VERSION  },
                 { "name",     required_argument, NULL, ARG_NAME     },
                 { "terminal", no_argument,       NULL, ARG_TERMINAL },
                 { "socket",   required_argument, NULL, ARG_SOCKET   },
+                { "sandbox",  required_argument, NULL, ARG_SANDBOX  },
                 {}
         };
-        int c;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
                 switch (c) {
@@ -158,7 +159,9 @@ static int parse_argv(int argc, char *argv[]) {
                                "  --name=NAME    session name (for the journal and Describe)\n"
                                "  --terminal     run CMD on a PTY that Attach joins\n"
                                "  --socket=PATH  listen here (default: $RUNTIME_DIRECTORY/agent.sock);\n"
-                               "                 vsock:PORT listens on AF_VSOCK (inside a VM)\n",
+                               "                 vsock:PORT listens on AF_VSOCK (inside a VM)\n"
+                               "  --sandbox=PROFILE  start commands as an unprivileged uid with the\n"
+                               "                 profile's seccomp rules (the agent is a container's PID 1)\n",
                                program_invocation_short_name);
                         return 0;
                 case ARG_VERSION:
@@ -172,6 +175,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_SOCKET:
                         arg_socket = optarg;
+                        break;
+                case ARG_SANDBOX:
+                        r = agent_sandbox_setup(optarg);
+                        if (r < 0)
+                                return log_err("Invalid --sandbox=%s: %s", optarg,
+                                               r == -EINVAL ? "expected restrictive, moderate or permissive" : strerror(-r)), r;
                         break;
                 default:
                         return -EINVAL;

@@ -130,10 +130,18 @@ static void test_nspawn_host(void) {
         ASSERT_STREQ(exec->argv[dashdash + 1], SESSIOND_AGENT_PATH);
         ASSERT_STREQ(exec->argv[dashdash + 2], "--name=box");
         ASSERT_STREQ(exec->argv[dashdash + 3], "--terminal");
-        ASSERT_STREQ(exec->argv[dashdash + 4], "--");
-        ASSERT_STREQ(exec->argv[dashdash + 5], "/bin/echo");
-        ASSERT_STREQ(exec->argv[dashdash + 6], "hi");
-        ASSERT_TRUE(!exec->argv[dashdash + 7]);
+        /* commands run unprivileged with the profile's argument filters (default: restrictive) */
+        ASSERT_STREQ(exec->argv[dashdash + 4], "--sandbox=restrictive");
+        ASSERT_STREQ(exec->argv[dashdash + 5], "--");
+        ASSERT_STREQ(exec->argv[dashdash + 6], "/bin/echo");
+        ASSERT_STREQ(exec->argv[dashdash + 7], "hi");
+        ASSERT_TRUE(!exec->argv[dashdash + 8]);
+
+        /* Profile= picks the agent's sandbox */
+        _cleanup_(session_freep) Session *m = parse("mod", "[Session]\nBackend=nspawn\nProfile=permissive\n");
+        _cleanup_(unit_assignments_done) UnitAssignments ms = {}, mv = {};
+        ASSERT_OK(session_render_assignments(m, &ms, &mv));
+        ASSERT_TRUE(argv_index(&mv, "--sandbox=permissive") > 0);
 }
 
 static void test_nspawn_image_egress(void) {
@@ -152,6 +160,9 @@ static void test_nspawn_image_egress(void) {
         ASSERT_TRUE(argv_index(&service, "--volatile=overlay") > 0);
         ASSERT_TRUE(argv_index(&service, "--private-users-ownership=auto") > 0);
         ASSERT_TRUE(argv_index(&service, "--user=agent") > 0);
+        /* nspawn runs the agent as User=: it cannot drop to another uid, no --sandbox= */
+        for (size_t i = 0; find(&service, "ExecStart", 0)->argv[i]; i++)
+                ASSERT_TRUE(strncmp(find(&service, "ExecStart", 0)->argv[i], "--sandbox=", 10) != 0);
         ASSERT_TRUE(argv_index(&service, "--chdir=/w") > 0);
         ASSERT_TRUE(argv_index(&service, "--overlay=/srv/x::/w") > 0);
         ASSERT_TRUE(argv_index(&service, "--load-credential=tok:tok") > 0);
