@@ -69,7 +69,8 @@ echo "ok: nothing of egs left"
 step "a long session name: systemd takes set names of at most 31 characters, so it is hashed"
 printf '%s' "$session_text" >"/etc/sessiond/$long.session"
 systemctl daemon-reload
-set=$(systemctl show -P NFTSet "sessiond-$long.slice")
+# (systemctl show prints NFTSet= as "[unprintable]": read the unit)
+set=$(systemctl cat "sessiond-$long.slice" | sed -n 's/^NFTSet=//p')
 echo "NFTSet=$set"
 [[ $set =~ ^cgroup:inet:sessiond:c_[0-9a-f]{8}_cg$ ]] || fail "NFTSet= of $long: '$set'"
 systemctl start "sessiond-$long.service"
