@@ -340,6 +340,30 @@ int egress_table_ensure(EgressContext *ctx) {
                    false);
 }
 
+int egress_forward_guard(EgressContext *ctx, bool on) {
+        int r;
+
+        assert(ctx);
+
+        if (!on) {
+                r = run(ctx, "delete chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n", false);
+                return r == -ENOENT ? 0 : r;
+        }
+        /* After the "forward" chain (priority filter): machines' own traffic has met its
+         * session's policy there; here only the question whether it is a machine's at all. The
+         * veth names are session_veth_name()'s: "vs-NAME" or "vs_" + a hash. */
+        return run(ctx,
+                   "add chain " T " " EGRESS_FORWARD_GUARD_CHAIN
+                   " { type filter hook forward priority filter + 10; policy accept; }\n"
+                   "flush chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n"
+                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs-*\" accept\n"
+                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs_*\" accept\n"
+                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs-*\" accept\n"
+                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs_*\" accept\n"
+                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " counter drop\n",
+                   false);
+}
+
 int egress_table_remove(EgressContext *ctx) {
         assert(ctx);
         return run(ctx, "delete table " T "\n", false);

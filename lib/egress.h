@@ -148,6 +148,12 @@ int egress_session_add_resolved(EgressContext *ctx, const char *session, int fam
 int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname);
 /* Masquerades what the machine sends from ADDRESS (its side of the veth IFNAME) out of any other
  * interface; replaces the session's earlier masquerade rule. */
+/* While sessiond-egress has turned IPv4 forwarding on for machines, the host must not start
+ * routing anything else: a base chain drops what is forwarded neither from nor to a session's
+ * veth (EGRESS_VETH_PREFIXES). on=false removes it; removing one that is not there is not an
+ * error. */
+#define EGRESS_FORWARD_GUARD_CHAIN "forward_guard"
+int egress_forward_guard(EgressContext *ctx, bool on);
 int egress_session_set_masquerade(EgressContext *ctx, const char *session, const char *ifname,
                                   struct in_addr address);
 

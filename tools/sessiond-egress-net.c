@@ -132,8 +132,9 @@ static int machine_leader(const char *name, const char *machine, pid_t *ret) {
 }
 
 
-/* Turns forwarding on, noting that it was off. Called under the lock. */
-static int forwarding_on(void) {
+/* Turns forwarding on, noting that it was off, with the guard that keeps the host from routing
+ * anything but machines' traffic. Called under the lock. */
+static int forwarding_on(EgressContext *ctx) {
         _cleanup_free_ char *v = NULL;
         int r;
 
@@ -142,6 +143,9 @@ static int forwarding_on(void) {
                 return log_error_errno(r, "cannot read " IP_FORWARD);
         if (v[0] == '1')
                 return 0;
+        r = egress_forward_guard(ctx, true);
+        if (r < 0)
+                return log_error_errno(r, "cannot add the forwarding guard: %s", egress_last_error(ctx));
         r = write_string_file_atomic_at(AT_FDCWD, FORWARD_MARK, "", 0644);
         if (r >= 0)
                 r = write_sysctl(IP_FORWARD, "1");
@@ -257,7 +261,7 @@ int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]) {
                 return log_error_errno(r, "cannot add the masquerade of session %s: %s", name, egress_last_error(ctx));
         r = lock_dir(&lock);
         if (r >= 0)
-                r = forwarding_on();
+                r = forwarding_on(ctx);
         lock = safe_close(lock);
         if (r < 0)
                 return r;
@@ -294,7 +298,7 @@ static int records_left(void) {
         }
 }
 
-int net_remove(const char *name) {
+int net_remove(EgressContext *ctx, const char *name) {
         _cleanup_free_ char *record = NULL, *line = NULL;
         _cleanup_close_ int lock = -EBADF;
         char ifname[16];
@@ -338,6 +342,9 @@ int net_remove(const char *name) {
                         return log_error_errno(r, "cannot turn IPv4 forwarding off");
                 if (unlink(FORWARD_MARK) < 0 && errno != ENOENT)
                         return log_error_errno(-errno, "cannot remove " FORWARD_MARK);
+                r = egress_forward_guard(ctx, false);
+                if (r < 0)
+                        return log_error_errno(r, "cannot remove the forwarding guard: %s", egress_last_error(ctx));
                 fprintf(stderr, "sessiond-egress: IPv4 forwarding turned off again\n");
         }
         if (r == 0 && rmdir(EGRESS_NET_DIR) < 0 && errno != ENOENT && errno != ENOTEMPTY)

@@ -311,7 +311,7 @@ static int verb_remove(EgressContext *ctx, const char *name) {
 
         r = dns_stub_remove(name);
         if (r >= 0)
-                r = net_remove(name);
+                r = net_remove(ctx, name);
         if (r >= 0)
                 r = egress_remove_policy(name);
         if (r >= 0)

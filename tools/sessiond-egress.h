@@ -31,4 +31,4 @@ int verb_stub(EgressContext *ctx, const char *name);
 /* sessiond-egress-net.c: the veth of an nspawn session (net-up NAME --interface=IF --machine=M),
  * and its part of remove. */
 int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]);
-int net_remove(const char *name);
+int net_remove(EgressContext *ctx, const char *name);

@@ -8,7 +8,8 @@
 #    `sessionctl status`; from outside nothing opens a connection into the machine;
 #  - two sessions (one with a name too long for an interface name) get distinct /30s;
 #  - after stop nothing of the network is left: links, addresses, routes, nft rules and chains,
-#    files, and forwarding is off again if it was off.
+#    files, and forwarding is off again if it was off;
+#  - while forwarding is on for the machines, a network that is no session's is not routed.
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
 . "$SESSIOND_TEST_DIR/egress-lib.sh"
 
@@ -20,6 +21,8 @@ host_pids=()
 net_cleanup() {
         local p
         for p in "${host_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+        ip link del sdot0 2>/dev/null || true
+        ip netns del sdother 2>/dev/null || true
         rm -rf "$tmp"
         egress_sessions=()
         egress_cleanup
@@ -127,6 +130,33 @@ ip netns exec "$OUTSIDE_NS" busybox ping -c 1 -W 2 198.51.100.1 >/dev/null || fa
 ! ip netns exec "$OUTSIDE_NS" busybox ping -c 2 -W 2 "$machine1" || fail "the outside reached the machine ($machine1)"
 echo "ok: $machine1 is closed to the outside"
 
+step "forwarding is for machines only: the host routes nothing else"
+# Another network behind the host, not a session's: with forwarding on for the machines, its
+# traffic to the outside must still not be routed (forward_guard), as before any session.
+ip netns add sdother
+ip link add sdot0 type veth peer name eth0 netns sdother
+ip addr add 192.0.2.1/30 dev sdot0
+ip link set sdot0 up
+ip -n sdother addr add 192.0.2.2/30 dev eth0
+ip -n sdother link set eth0 up
+ip -n sdother link set lo up
+ip -n sdother route add default via 192.0.2.1
+ip -n "$OUTSIDE_NS" route add 192.0.2.0/30 via 198.51.100.1
+if [[ $forward_before == 0 ]]; then
+        nft list chain inet sessiond forward_guard || fail "forwarding turned on without forward_guard"
+        ! ip netns exec sdother nc -z -w 3 198.51.100.2 80 || fail "the host routed a non-session network"
+        echo "ok: a network that is no session's is not routed"
+        # The control: without the guard the same connection goes through (so the check above
+        # can fail). The last session's stop must cope with the guard gone.
+        nft delete chain inet sessiond forward_guard
+        ip netns exec sdother nc -z -w 3 198.51.100.2 80 || fail "the control: not routed even without the guard"
+        echo "ok: without forward_guard it would be routed"
+else
+        echo "NOTE: the host forwarded before the sessions: no guard is added, nothing to check"
+fi
+ip link del sdot0
+ip netns del sdother
+
 step "stop: nothing of the network is left"
 net_of() {  # what the host still has of a session NAME VETH
         ip link show "$2" 2>/dev/null || true
@@ -149,5 +179,6 @@ nft list chain inet sessiond machines_nat
 [[ -z $(nft list chain inet sessiond machines_nat | grep masquerade) ]] || fail "masquerade rules left"
 [[ -z $(nft list chain inet sessiond machines | grep -E 'iifname|oifname') ]] || fail "machine rules left"
 [[ ! -e /run/sessiond/egress-net ]] || fail "left in /run/sessiond/egress-net: $(ls -A /run/sessiond/egress-net)"
+! nft list chain inet sessiond forward_guard >/dev/null 2>&1 || fail "forward_guard left after the last session"
 assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$forward_before" "ip_forward after the last session"
 echo ok
