@@ -1167,14 +1167,13 @@ static void validate(ParseState *st) {
                 error_at(st, st->target_line, "Target= needs Path= or Mode=tmpfs");
         }
 
-        /* A machine's overlay or tmpfs lives inside it (nspawn --overlay=/--tmpfs=, a VM's own
-         * disk) and goes with it: refuse to promise what would be lost. An overlay mounted
-         * outside, as for services, cannot be handed in writable: the container's root is an
-         * unprivileged uid on the host and overlayfs cannot be idmapped (Linux 6.12). */
-        if (s->on_end == SESSION_ON_END_PERSIST && s->backend != SESSION_BACKEND_SERVICE &&
+        /* A VM's overlay or tmpfs lives inside it (its own disk) and goes with it: refuse to
+         * promise what would be lost. Backend=nspawn mounts them on the host with
+         * sessiond-workspace, as Backend=service does, so they can be kept. */
+        if (s->on_end == SESSION_ON_END_PERSIST && s->backend == SESSION_BACKEND_VMSPAWN &&
             IN_SET(s->workspace_mode, WORKSPACE_OVERLAY, WORKSPACE_TMPFS)) {
                 st->file = st->on_end_file;
-                error_at(st, st->on_end_line, "OnEnd=persist with Mode=%s is only supported with Backend=service; with Backend=%s the workspace would be lost",
+                error_at(st, st->on_end_line, "OnEnd=persist with Mode=%s is not supported with Backend=%s: the workspace would be lost",
                          workspace_mode_to_string(s->workspace_mode), session_backend_to_string(s->backend));
         }
 }

@@ -22,5 +22,9 @@ int session_render_slice(const Session *s, UnitAssignments *a);
  * packets arriving from that host interface (a machine's veth) go through the session's chain too. */
 int session_render_egress(const Session *s, const char *interface, UnitAssignments *a);
 
+/* ExecStartPre=/ExecStopPost= of sessiond-workspace for an overlay (or a tmpfs OnEnd=persist keeps)
+ * mounted at SESSIOND_RUNTIME_DIR/workspaces/NAME/merged; userns: for a container (no BindPaths=). */
+int session_render_workspace_helper(const Session *s, UnitAssignments *a, const char *target, bool userns);
+
 int session_render_nspawn_service(const Session *s, UnitAssignments *a);
 int session_render_vmspawn_service(const Session *s, UnitAssignments *a);

@@ -212,21 +212,44 @@ static int add_common_tail(const Session *s, UnitAssignments *a) {
         return 0;
 }
 
-static int nspawn_workspace(const Session *s, char ***argv) {
+/* The session's commands run as an unprivileged uid of the container's range, which nspawn picks
+ * at start. A host directory (Mode=bind, bind-ro) is bound idmapped: host uid N is uid N inside,
+ * so the host's modes and owners mean there what they mean for a service (a dynamic uid there,
+ * AGENT_SANDBOX_UID 61184 here): the session writes where the host lets that uid write, and what
+ * it creates is the host's uid 61184. An overlay cannot be idmapped (overlayfs refuses), nor
+ * made by nspawn with a writable root (its upper directory is root's): sessiond-workspace mounts
+ * it on the host around the session, as for a service, with a root of mode 1777, and it is
+ * bound as it is; so is a tmpfs whose content OnEnd=persist keeps. The host directory is only
+ * the lower layer: never written. */
+static int nspawn_workspace(const Session *s, UnitAssignments *a, char ***argv) {
         const char *target = s->workspace_target ?: "/workspace";
         char buf[21];
+        int r;
+
+        if (s->workspace_mode == WORKSPACE_OVERLAY ||
+            (s->workspace_mode == WORKSPACE_TMPFS && s->on_end == SESSION_ON_END_PERSIST)) {
+                _cleanup_free_ char *merged = NULL;
+
+                r = session_render_workspace_helper(s, a, target, true);
+                if (r < 0)
+                        return r;
+                merged = strjoin(SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged");
+                if (!merged)
+                        return -ENOMEM;
+                return extend_opt(argv, "--bind=", merged, ":", target);
+        }
 
         switch (s->workspace_mode) {
         case WORKSPACE_NONE:
                 return 0;
         case WORKSPACE_BIND:
-                return extend_opt(argv, "--bind=", s->workspace_path, ":", target);
-        case WORKSPACE_BIND_RO:
-                return extend_opt(argv, "--bind-ro=", s->workspace_path, ":", target);
-        case WORKSPACE_OVERLAY:
-                /* An empty upper directory: nspawn makes a temporary one and removes it at the end;
-                 * the host directory is only the lower layer. */
-                return extend_opt(argv, "--overlay=", s->workspace_path, "::", target);
+        case WORKSPACE_BIND_RO: {
+                _cleanup_free_ char *bind = strjoin(s->workspace_path, ":", target, ":idmap");
+
+                if (!bind)
+                        return -ENOMEM;
+                return extend_opt(argv, s->workspace_mode == WORKSPACE_BIND ? "--bind=" : "--bind-ro=", bind, NULL, NULL);
+        }
         case WORKSPACE_TMPFS:
                 if (s->workspace_size != UINT64_UNSET) {
                         snprintf(buf, sizeof(buf), "%" PRIu64, s->workspace_size);
@@ -363,7 +386,7 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
                 r = extend_opt(&argv, "--system-call-filter=", joined, NULL, NULL);
         }
         if (r >= 0)
-                r = nspawn_workspace(s, &argv);
+                r = nspawn_workspace(s, a, &argv);
         if (r >= 0)
                 r = load_credentials(s, &argv);
         if (r >= 0)

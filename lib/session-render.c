@@ -471,8 +471,9 @@ static int argv_from_words(char ***ret, const char * const *words, size_t n) {
  * sessiond starts it with restore), "teardown" (--persist for OnEnd=persist) after it ended,
  * whatever ended it (stop, RuntimeMaxSec=, a crash: ExecStopPost= runs for all of them), and
  * the unit binds the merged directory. '-': the source does not exist yet when PID 1 builds
- * the namespace of the '+' commands. */
-static int render_workspace_helper(const Session *s, UnitAssignments *a, const char *target) {
+ * the namespace of the '+' commands. With userns (Backend=nspawn) the helper makes the top mode
+ * 1777 instead of owned by the unit's user, and nspawn binds the merged directory itself. */
+int session_render_workspace_helper(const Session *s, UnitAssignments *a, const char *target, bool userns) {
         _cleanup_strv_free_ char **restore = NULL, **setup = NULL, **teardown = NULL;
         _cleanup_free_ char *mode = NULL, *path = NULL, *size = NULL;
         int r;
@@ -496,7 +497,7 @@ static int render_workspace_helper(const Session *s, UnitAssignments *a, const c
         r = argv_from_words(&restore, (const char *[]) { SESSIOND_WORKSPACE_PATH, "restore", s->name }, 3);
         if (r >= 0)
                 r = argv_from_words(&setup, (const char *[]) { SESSIOND_WORKSPACE_PATH, "setup", s->name,
-                                                                mode, path, size }, 6);
+                                                                mode, path, size, userns ? "--userns" : NULL }, 7);
         if (r >= 0)
                 r = argv_from_words(&teardown, (const char *[]) { SESSIOND_WORKSPACE_PATH, "teardown", s->name,
                                                                    s->on_end == SESSION_ON_END_PERSIST ? "--persist" : NULL }, 4);
@@ -511,7 +512,7 @@ static int render_workspace_helper(const Session *s, UnitAssignments *a, const c
         r = unit_assignment_add_exec(a, "ExecStartPre", setup, true);
         if (r >= 0)
                 r = unit_assignment_add_exec(a, "ExecStopPost", teardown, true);
-        if (r >= 0)
+        if (r >= 0 && !userns)
                 r = add4(a, "BindPaths", "-" SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged:", target);
         return r;
 }
@@ -521,7 +522,7 @@ static int render_workspace(const Session *s, UnitAssignments *a) {
 
         if (s->workspace_mode == WORKSPACE_OVERLAY ||
             (s->workspace_mode == WORKSPACE_TMPFS && s->on_end == SESSION_ON_END_PERSIST))
-                return render_workspace_helper(s, a, target);
+                return session_render_workspace_helper(s, a, target, false);
 
         switch (s->workspace_mode) {
         case WORKSPACE_NONE:

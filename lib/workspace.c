@@ -293,11 +293,17 @@ static int own_top(int dir_fd, const char *name, const WorkspaceSetup *s, bool r
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (s->uid == (uid_t) -1)
+        if (s->uid == (uid_t) -1 && !s->userns)
                 return 0;
         fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
+        if (s->userns) {
+                /* the sticky bit: one uid of the container cannot remove another's files */
+                if (fchmod(fd, 01777) < 0)
+                        return negative_errno();
+                return 0;
+        }
         if (restored) {
                 r = tree_chown_range(fd, DYNAMIC_UID_MIN, DYNAMIC_UID_MAX, s->uid, s->gid);
                 if (r < 0)
@@ -399,7 +405,7 @@ int workspace_setup(const WorkspacePaths *p, const char *name, const WorkspaceSe
                         snprintf(size, sizeof(size), ",size=%" PRIu64, s->size);
                 if (s->uid != (uid_t) -1)
                         snprintf(owner, sizeof(owner), ",uid=%u,gid=%u", (unsigned) s->uid, (unsigned) s->gid);
-                if (asprintf(&opts, "mode=0755%s%s", size, owner) < 0)
+                if (asprintf(&opts, "mode=%s%s%s", s->userns ? "1777" : "0755", size, owner) < 0)
                         return -ENOMEM;
                 if (mount("tmpfs", merged, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
                         return negative_errno();

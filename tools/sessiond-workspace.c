@@ -33,6 +33,7 @@ static const char *arg_path;
 static uint64_t arg_size = UINT64_UNSET;
 static const char *arg_user;
 static uid_t arg_uid = (uid_t) -1;
+static bool arg_userns = false;
 static bool arg_persist;
 static bool arg_json;
 static char **arg_live;
@@ -57,7 +58,7 @@ static void help(void) {
         printf("sessiond-workspace [OPTIONS] VERB NAME [SNAPSHOT]\n\n"
                "Sets up, tears down and persists session workspaces.\n\n"
                "  setup NAME --mode=overlay|bind|bind-ro|tmpfs --path=HOSTDIR [--size=BYTES]\n"
-               "             [--user=USER|--uid=UID]\n"
+               "             [--user=USER|--uid=UID|--userns]\n"
                "  teardown NAME [--persist]\n"
                "  persist NAME                 save the live workspace of a running session\n"
                "  restore NAME                 stage the saved workspace for the next setup\n"
@@ -66,7 +67,8 @@ static void help(void) {
                "  cleanup-stale [--live=NAME...]   unmount workspaces of sessions not running\n"
                "  backend-check service|nspawn|vmspawn\n\n"
                "  --state-dir=DIR --runtime-dir=DIR   default " SESSIOND_STATE_DIR " and " SESSIOND_RUNTIME_DIR "\n"
-               "  --user=NAME   owner of the writable layer; default: $USER if it is not root\n");
+               "  --user=NAME   owner of the writable layer; default: $USER if it is not root\n"
+               "  --userns      for a container with its own uid range: the top is root's, mode 1777\n");
 }
 
 static int parse_size(const char *s, uint64_t *ret) {
@@ -192,6 +194,7 @@ static int verb_setup(const char *name) {
                 .size = arg_size,
                 .uid = (uid_t) -1,
                 .gid = (gid_t) -1,
+                .userns = arg_userns,
         };
         const char *user = arg_user;
         int r;
@@ -201,7 +204,11 @@ static int verb_setup(const char *name) {
         if (arg_mode != WORKSPACE_TMPFS && !arg_path)
                 return log_error_errno(-EINVAL, "--mode=%s needs --path=", workspace_mode_str(arg_mode));
 
-        if (arg_uid != (uid_t) -1) {
+        if (arg_userns) {
+                /* Backend=nspawn: the container's uids are not known yet; nobody to resolve */
+                if (arg_user || arg_uid != (uid_t) -1)
+                        return log_error_errno(-EINVAL, "--userns excludes --user= and --uid=");
+        } else if (arg_uid != (uid_t) -1) {
                 s.uid = arg_uid;
                 s.gid = (gid_t) arg_uid;
         } else {
@@ -465,7 +472,7 @@ static int verb_backend_check(const char *backend) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_MODE = 0x100, ARG_PATH, ARG_SIZE, ARG_USER, ARG_UID, ARG_PERSIST, ARG_JSON,
-                ARG_LIVE, ARG_STATE_DIR, ARG_RUNTIME_DIR,
+                ARG_LIVE, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_USERNS,
         };
         static const struct option options[] = {
                 { "help",        no_argument,       NULL, 'h'             },
@@ -474,6 +481,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "size",        required_argument, NULL, ARG_SIZE        },
                 { "user",        required_argument, NULL, ARG_USER        },
                 { "uid",         required_argument, NULL, ARG_UID         },
+                { "userns",      no_argument,       NULL, ARG_USERNS      },
                 { "persist",     no_argument,       NULL, ARG_PERSIST     },
                 { "json",        no_argument,       NULL, ARG_JSON        },
                 { "live",        required_argument, NULL, ARG_LIVE        },
@@ -517,6 +525,9 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_uid = (uid_t) v;
                         break;
                 }
+                case ARG_USERNS:
+                        arg_userns = true;
+                        break;
                 case ARG_PERSIST:
                         arg_persist = true;
                         break;

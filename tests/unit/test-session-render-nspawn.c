@@ -164,7 +164,8 @@ static void test_nspawn_image_egress(void) {
         for (size_t i = 0; find(&service, "ExecStart", 0)->argv[i]; i++)
                 ASSERT_TRUE(strncmp(find(&service, "ExecStart", 0)->argv[i], "--sandbox=", 10) != 0);
         ASSERT_TRUE(argv_index(&service, "--chdir=/w") > 0);
-        ASSERT_TRUE(argv_index(&service, "--overlay=/srv/x::/w") > 0);
+        /* the overlay is sessiond-workspace's, on the host, bound as it is (not idmapped) */
+        ASSERT_TRUE(argv_index(&service, "--bind=" SESSIOND_RUNTIME_DIR "/workspaces/web_1/merged:/w") > 0);
         ASSERT_TRUE(argv_index(&service, "--load-credential=tok:tok") > 0);
         ASSERT_STREQ(value(&service, "LoadCredential"), "tok:/etc/tok");
         ASSERT_TRUE(argv_index(&service, "--private-network") < 0);
@@ -176,10 +177,12 @@ static void test_nspawn_image_egress(void) {
         ASSERT_TRUE(!value(&slice, "IPAddressAllow"));
 
         /* the host side of the veth goes through the session's nft chain */
-        pre = find(&service, "ExecStartPre", 0);
-        ASSERT_TRUE(pre && pre->privileged);
-        STRV_FOREACH(w, pre->argv)
-                found = found || streq(*w, "--interface=vs-web_1");
+        for (size_t n = 0; (pre = find(&service, "ExecStartPre", n)); n++)
+                STRV_FOREACH(w, pre->argv)
+                        if (streq(*w, "--interface=vs-web_1")) {
+                                ASSERT_TRUE(pre->privileged);
+                                found = true;
+                        }
         ASSERT_TRUE(found);
 
         /* once the machine is up, its veth gets addresses, a route and the masquerade */
@@ -196,6 +199,53 @@ static void test_nspawn_image_egress(void) {
         r = parse("img", "[Session]\nBackend=nspawn\nImage=/srv/a.raw\n");
         ASSERT_OK(session_render_assignments(r, &rs, &rv));
         ASSERT_TRUE(argv_index(&rv, "--image=/srv/a.raw") > 0);
+}
+
+static bool has_word(const UnitAssignment *x, const char *word) {
+        STRV_FOREACH(w, x->argv)
+                if (streq(*w, word))
+                        return true;
+        return false;
+}
+
+static void test_nspawn_workspace(void) {
+        _cleanup_(session_freep) Session *o = NULL, *b = NULL, *t = NULL, *tp = NULL;
+        _cleanup_(unit_assignments_done) UnitAssignments os = {}, ov = {}, bs = {}, bv = {}, ts = {}, tv = {},
+                                                         ps = {}, pv = {};
+        const UnitAssignment *x;
+
+        /* overlay, OnEnd=persist: set up by sessiond-workspace --userns, torn down with --persist */
+        o = parse("ov", "[Session]\nBackend=nspawn\nOnEnd=persist\n[Workspace]\nPath=/srv/x\nMode=overlay\n");
+        ASSERT_TRUE(o);
+        ASSERT_OK(session_render_assignments(o, &os, &ov));
+        ASSERT_TRUE(argv_index(&ov, "--bind=" SESSIOND_RUNTIME_DIR "/workspaces/ov/merged:/workspace") > 0);
+        for (size_t n = 0; (x = find(&ov, "ExecStartPre", n)); n++)
+                if (has_word(x, "setup"))
+                        break;
+        ASSERT_TRUE(x && x->privileged);
+        ASSERT_TRUE(has_word(x, "--mode=overlay") && has_word(x, "--path=/srv/x") && has_word(x, "--userns"));
+        x = find(&ov, "ExecStopPost", 0);
+        ASSERT_TRUE(x && has_word(x, "teardown") && has_word(x, "--persist"));
+        /* nspawn binds it: no BindPaths= (the unit's own namespace would hide nothing useful) */
+        ASSERT_TRUE(!value(&ov, "BindPaths"));
+        for (size_t i = 0; find(&ov, "ExecStart", 0)->argv[i]; i++)
+                ASSERT_TRUE(strncmp(find(&ov, "ExecStart", 0)->argv[i], "--overlay=", 10) != 0);
+
+        /* bind: idmapped, so host uids mean inside what they mean on the host */
+        b = parse("bd", "[Session]\nBackend=nspawn\n[Workspace]\nPath=/srv/x\nMode=bind\nTarget=/w\n");
+        ASSERT_OK(session_render_assignments(b, &bs, &bv));
+        ASSERT_TRUE(argv_index(&bv, "--bind=/srv/x:/w:idmap") > 0);
+        ASSERT_TRUE(!find(&bv, "ExecStopPost", 0));
+
+        /* tmpfs: nspawn's own, unless OnEnd=persist keeps it */
+        t = parse("tf", "[Session]\nBackend=nspawn\n[Workspace]\nMode=tmpfs\nSize=1M\n");
+        ASSERT_OK(session_render_assignments(t, &ts, &tv));
+        ASSERT_TRUE(argv_index(&tv, "--tmpfs=/workspace:mode=1777,size=1048576") > 0);
+        tp = parse("tp", "[Session]\nBackend=nspawn\nOnEnd=persist\n[Workspace]\nMode=tmpfs\n");
+        ASSERT_TRUE(tp);
+        ASSERT_OK(session_render_assignments(tp, &ps, &pv));
+        ASSERT_TRUE(argv_index(&pv, "--bind=" SESSIOND_RUNTIME_DIR "/workspaces/tp/merged:/workspace") > 0);
+        ASSERT_TRUE(find(&pv, "ExecStopPost", 0) != NULL);
 }
 
 static void test_vmspawn(void) {
@@ -224,6 +274,7 @@ int main(void) {
         test_names();
         test_nspawn_host();
         test_nspawn_image_egress();
+        test_nspawn_workspace();
         test_vmspawn();
         return 0;
 }
