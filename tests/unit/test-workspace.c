@@ -218,6 +218,39 @@ static void test_tmpfs(void) {
         ASSERT_TRUE(!test_exists(m));
 }
 
+/* --userns (Backend=nspawn): the top is root's with mode 1777, overlay and tmpfs, and a restored
+ * overlay gets it again. */
+static void test_userns(void) {
+        WorkspaceSetup s = { .mode = WORKSPACE_OVERLAY, .host_path = host, .uid = (uid_t) -1,
+                             .gid = (gid_t) -1, .size = UINT64_UNSET, .userns = true };
+        _cleanup_free_ char *m = merged("un"), *mt = merged("ut"), *up = in_state("workspaces/un/live/upper"), *p = NULL;
+        struct stat st;
+
+        ASSERT_OK(workspace_setup(&paths, "un", &s));
+        ASSERT_TRUE(stat(m, &st) == 0);
+        ASSERT_EQ(st.st_mode & 07777, 01777u);
+        ASSERT_EQ(st.st_uid, 0u);
+        ASSERT_TRUE(stat(up, &st) == 0);
+        ASSERT_EQ(st.st_mode & 07777, 01777u);
+        p = test_path(m, "mine"); test_write(p, "from the container");
+        ASSERT_OK(workspace_teardown(&paths, "un", true));
+        ASSERT_OK(workspace_restore(&paths, "un"));
+        ASSERT_OK(workspace_setup(&paths, "un", &s));
+        ASSERT_TRUE(stat(m, &st) == 0);
+        ASSERT_EQ(st.st_mode & 07777, 01777u);
+        ASSERT_STREQ(test_read(p), "from the container");
+        ASSERT_OK(workspace_teardown(&paths, "un", false));
+        check_host_untouched();
+
+        s.mode = WORKSPACE_TMPFS;
+        s.host_path = NULL;
+        ASSERT_OK(workspace_setup(&paths, "ut", &s));
+        ASSERT_TRUE(stat(mt, &st) == 0);
+        ASSERT_EQ(st.st_mode & 07777, 01777u);
+        ASSERT_EQ(st.st_uid, 0u);
+        ASSERT_OK(workspace_teardown(&paths, "ut", false));
+}
+
 static void test_bind_and_errors(void) {
         WorkspaceSetup s = { .mode = WORKSPACE_BIND, .uid = (uid_t) -1, .gid = (gid_t) -1, .size = UINT64_UNSET };
         _cleanup_free_ char *nodir = test_path(scratch, "nonexistent");
@@ -255,6 +288,7 @@ int main(void) {
         test_overlay_cycle();
         test_snapshots();
         test_tmpfs();
+        test_userns();
         test_bind_and_errors();
         check_host_untouched();
 
