@@ -377,6 +377,10 @@ int workspace_setup(const WorkspacePaths *p, const char *name, const WorkspaceSe
         r = mkdir_p(merged, 0755);
         if (r < 0)
                 return r;
+        /* A top of mode 1777 must not be reachable for the host's users: only root (nspawn)
+         * goes through NAME/ to bind merged/; the container reaches it through that bind. */
+        if (s->userns && chmod(rdir, 0700) < 0)
+                return negative_errno();
 
         if (s->mode == WORKSPACE_OVERLAY) {
                 if (!path_is_mount_option_safe(s->host_path))

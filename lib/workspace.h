@@ -39,7 +39,8 @@
  *   view lets it, and change host files only where their mode lets it (an idmapped lower layer
  *   would lift that; not done).
  * - setup (tmpfs): a tmpfs with size= and uid=/gid= of the session at merged.
- * - setup --userns (Backend=nspawn): the same mounts, handed to the container with a plain bind
+ * - setup --userns (Backend=nspawn): the same mounts (RUNTIME/workspaces/NAME mode 0700, so the
+ *   host's users cannot reach the 1777 top), handed to the container with a plain bind
  *   (overlayfs cannot be idmapped). The container's uids are a range that nspawn picks only when
  *   it starts (--private-users=pick), so the top (root of upper, or the tmpfs) cannot be chowned
  *   to the session's uid beforehand: it is root's with mode 1777 (sticky, like /tmp). The

@@ -230,6 +230,13 @@ static void test_userns(void) {
         ASSERT_TRUE(stat(m, &st) == 0);
         ASSERT_EQ(st.st_mode & 07777, 01777u);
         ASSERT_EQ(st.st_uid, 0u);
+        /* the host's users cannot reach the 1777 top: its parent is root's 0700 */
+        {
+                _cleanup_free_ char *rd = test_path(run, "workspaces/un");
+
+                ASSERT_TRUE(stat(rd, &st) == 0);
+                ASSERT_EQ(st.st_mode & 07777, 0700u);
+        }
         ASSERT_TRUE(stat(up, &st) == 0);
         ASSERT_EQ(st.st_mode & 07777, 01777u);
         p = test_path(m, "mine"); test_write(p, "from the container");

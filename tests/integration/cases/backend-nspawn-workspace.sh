@@ -67,6 +67,8 @@ rc=0; sessionctl exec nsov -- /bin/sh -c 'echo x >> /workspace/host.txt' 2>/dev/
 [[ $rc != 0 ]] || fail "a root-owned 0644 host file was writable inside (not so for a service either)"
 [[ -f $merged/DONE ]] || fail "the session's files are not in the overlay"
 echo "upper files on the host are owned by uid $(stat -c %u "$merged/DONE")"
+assert_eq "$(stat -c %a "$merged")" 1777 "mode of the top"
+assert_eq "$(stat -c %a /run/sessiond/workspaces/nsov)" 700 "mode of its parent (the host's users stay out)"
 assert_eq "$(host_digest "$src")" "$before" "host directory while the session runs"
 
 step "MaxRuntime= ends it: every byte is kept, the host directory is untouched"
