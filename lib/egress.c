@@ -310,9 +310,11 @@ int egress_table_ensure(EgressContext *ctx) {
                    "add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
                    "add chain " T " input { type filter hook input priority filter; policy accept; }\n"
                    "add chain " T " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+                   "add chain " T " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
                    "add chain " T " sessions\n"
                    "add chain " T " machines\n"
                    "add chain " T " " EGRESS_MACHINES_NAT_CHAIN "\n"
+                   "add chain " T " " EGRESS_MACHINES_DNS_CHAIN "\n"
                    "add chain " T " unmatched\n"
                    "add set " T " " EGRESS_SESSIONS_CGROUP_SET " { type cgroupsv2; }\n"
                    "add map " T " " EGRESS_SESSION_MAP " { type cgroupsv2 : verdict; }\n"
@@ -321,6 +323,7 @@ int egress_table_ensure(EgressContext *ctx) {
                    "flush chain " T " forward\n"
                    "flush chain " T " input\n"
                    "flush chain " T " postrouting\n"
+                   "flush chain " T " prerouting\n"
                    "flush chain " T " unmatched\n"
                    /* A session's slice bound in the verdict map jumps to its chain in one lookup (the
                     * chain always ends in a verdict); a socket below sessiond.slice whose slice is not
@@ -335,6 +338,7 @@ int egress_table_ensure(EgressContext *ctx) {
                    /* What a machine sends to the host itself (any of its addresses) is egress too. */
                    "add rule " T " input jump machines\n"
                    "add rule " T " postrouting jump " EGRESS_MACHINES_NAT_CHAIN "\n"
+                   "add rule " T " prerouting jump " EGRESS_MACHINES_DNS_CHAIN "\n"
                    "add rule " T " unmatched socket cgroupv2 level " XSTRINGIFY(EGRESS_SESSIONS_CGROUP_LEVEL)
                    " @" EGRESS_SESSIONS_CGROUP_SET " counter name " EGRESS_UNMATCHED_COUNTER " drop\n",
                    false);
@@ -771,10 +775,12 @@ int egress_session_remove(EgressContext *ctx, const char *session) {
                 for (size_t i = 0; i < n_handles; i++)
                         fprintf(c.f, "delete rule " T " %s handle %" PRIu64 "\n", *from, handles[i]);
         }
-        /* The rules for its veth that do not jump: inbound to the machine and its masquerade. */
+        /* The rules for its veth that do not jump: inbound to the machine, its masquerade, its DNS. */
         r = write_delete_commented(ctx, c.f, "machines", n.chain);
         if (r >= 0)
                 r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_NAT_CHAIN, n.chain);
+        if (r >= 0)
+                r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_DNS_CHAIN, n.chain);
         if (r >= 0)
                 r = write_unbind(ctx, c.f, n.chain);
         if (r < 0)
@@ -907,6 +913,33 @@ int egress_session_set_masquerade(EgressContext *ctx, const char *session, const
                 return r;
         fprintf(c.f, "add rule " T " " EGRESS_MACHINES_NAT_CHAIN " ip saddr %s oifname != \"%s\" masquerade comment \"%s\"\n",
                 a, ifname, chain);
+        return cmds_run(ctx, &c, false);
+}
+
+int egress_session_set_dns_redirect(EgressContext *ctx, const char *session, const char *ifname,
+                                    struct in_addr host, struct in_addr stub) {
+        _cleanup_free_ char *chain = NULL;
+        _cleanup_(cmds_done) Cmds c = {};
+        char h[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
+        int r;
+
+        assert(ctx);
+
+        if (!ifname_ok(ifname) || !inet_ntop(AF_INET, &host, h, sizeof(h)) ||
+            !inet_ntop(AF_INET, &stub, a, sizeof(a)))
+                return -EINVAL;
+        r = egress_session_object_name(session, NULL, &chain);
+        if (r < 0)
+                return r;
+        r = cmds_open(&c);
+        if (r < 0)
+                return r;
+        r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_DNS_CHAIN, chain);
+        if (r < 0)
+                return r;
+        FOREACH_ARRAY_STR(proto, "udp", "tcp")
+                fprintf(c.f, "add rule " T " " EGRESS_MACHINES_DNS_CHAIN " iifname \"%s\" ip daddr %s %s dport 53"
+                        " dnat ip to %s:53 comment \"%s\"\n", ifname, h, *proto, a, chain);
         return cmds_run(ctx, &c, false);
 }
 

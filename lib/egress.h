@@ -12,6 +12,7 @@
  *   chain forward { type filter hook forward priority filter; policy accept; jump machines }
  *   chain input   { type filter hook input priority filter; policy accept; jump machines }
  *   chain postrouting { type nat hook postrouting priority srcnat; policy accept; jump machines_nat }
+ *   chain prerouting { type nat hook prerouting priority dstnat; policy accept; jump machines_dns }
  *   map session_chains { type cgroupsv2 : verdict }   session slice -> "jump s_N", one lookup per
  *                    packet whatever the number of sessions: egress_session_bind_cgroup() adds a
  *                    slice once it exists (systemd's NFTSet= fills only plain sets, not maps).
@@ -25,6 +26,9 @@
  *                    the session.)
  *   chain machines_nat per machine: "ip saddr A oifname != "vs-x" masquerade" (A its side of the
  *                    veth), commented with the chain's name (egress_session_set_masquerade()).
+ *   chain machines_dns per machine with a DNS stub: "iifname "vs-x" ip daddr H udp/tcp dport 53 dnat
+ *                    ip to S:53" (H the host's side of the veth, S the stub's loopback address),
+ *                    commented with the chain's name (egress_session_set_dns_redirect()).
  *   chain unmatched  "socket cgroupv2 level 1 @sessions_cg counter name unmatched_drop drop": a process in
  *                    sessiond.slice (set filled by NFTSet= on sessiond.slice) whose session has no
  *                    chain (yet, or any more) is dropped: fail closed.
@@ -70,6 +74,7 @@
 #define EGRESS_SESSION_MAP "session_chains"
 #define EGRESS_UNMATCHED_COUNTER "unmatched_drop"
 #define EGRESS_MACHINES_NAT_CHAIN "machines_nat"
+#define EGRESS_MACHINES_DNS_CHAIN "machines_dns"
 /* Depth of a session slice in the cgroup tree: /sessiond.slice/sessiond-NAME.slice */
 #define EGRESS_SESSION_CGROUP_LEVEL 2
 #define EGRESS_SESSIONS_CGROUP_LEVEL 1
@@ -156,6 +161,12 @@ int egress_session_add_interface(EgressContext *ctx, const char *session, const 
 int egress_forward_guard(EgressContext *ctx, bool on);
 int egress_session_set_masquerade(EgressContext *ctx, const char *session, const char *ifname,
                                   struct in_addr address);
+/* DNS (udp and tcp port 53) that the machine sends to HOST (the host's side of the veth IFNAME) goes
+ * to STUB port 53 instead, the session's DNS stub on the host's loopback (the session's chain
+ * accepts it there, and nothing else on port 53); replaces the session's earlier redirect. The
+ * kernel routes to a loopback address from the veth only with route_localnet on it. */
+int egress_session_set_dns_redirect(EgressContext *ctx, const char *session, const char *ifname,
+                                    struct in_addr host, struct in_addr stub);
 
 /* Packets/bytes dropped for the session so far. */
 int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *ret_packets, uint64_t *ret_bytes);

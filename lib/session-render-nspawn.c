@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "egress-stub-config.h"
 #include "parse-util.h"
 #include "session-render-internal.h"
 #include "string-util.h"
@@ -378,6 +379,19 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
         else if (r >= 0)
                 /* A veth pair with a name we know, so the host side can be matched in nftables. */
                 r = extend_opt(&argv, "--network-veth-extra=", veth, ":host0", NULL);
+        if (r >= 0 && !session_egress_none(s) && s->n_egress_hosts > 0) {
+                /* AllowHost= names resolve through the session's DNS stub: sessiond-egress setup
+                 * (ExecStartPre=) writes NAME.resolv before nspawn runs, net-up rewrites it in place
+                 * to name the host's side of the veth, where the stub answers (see
+                 * tools/sessiond-egress-net.c). nspawn must not put its own there. */
+                _cleanup_free_ char *file = NULL;
+
+                r = egress_stub_resolv_file(s->name, &file);
+                if (r >= 0)
+                        r = strv_extend(&argv, "--resolv-conf=off");
+                if (r >= 0)
+                        r = extend_opt(&argv, "--bind-ro=" EGRESS_STUB_DIR "/", file, ":/etc/resolv.conf", NULL);
+        }
         if (r >= 0 && s->system_call_filter) {
                 _cleanup_free_ char *joined = join_words(s->system_call_filter);
 

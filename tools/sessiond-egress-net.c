@@ -13,6 +13,15 @@
  * forwarding on. IPv6 is off on both sides: the policy is IPv4 here. What the machine sends goes
  * through the session's chain (egress_session_add_interface(), at setup): default deny, counted.
  *
+ * A session with AllowHost= names has a DNS stub on a loopback address of the host (see
+ * lib/egress-stub-config.h), which the machine cannot reach as such: its DNS to the host's side of
+ * the veth is redirected there (DNAT in the session's rule of chain machines_dns, route_localnet on
+ * the veth), where the session's chain accepts it, as for a service session. The machine's
+ * /etc/resolv.conf is EGRESS_STUB_DIR/NAME.resolv, bound by nspawn (--bind-ro=) before the veth
+ * has addresses; net-up rewrites it in place (a new file would not be what the machine sees) to
+ * name the host's side of the veth. Before that the machine has no route anywhere; without the
+ * redirect its DNS meets the chain's drop: fail closed.
+ *
  * EGRESS_NET_DIR/NAME records the veth; remove deletes it, the host side if nspawn left it, and
  * turns forwarding off again when it was sessiond-egress that turned it on and no session uses it
  * any more. */
@@ -30,6 +39,7 @@
 
 #include "dirent-util.h"
 #include "egress-net.h"
+#include "egress-stub-config.h"
 #include "fileio.h"
 #include "rtnl.h"
 #include "session.h"
@@ -184,6 +194,83 @@ static int configure_container(struct in_addr host, struct in_addr container) {
         return 0;
 }
 
+/* The session's stub address, if it has a stub: 1 and *ret set; 0 if it has none. */
+static int stub_address(const char *name, struct in_addr *ret) {
+        _cleanup_(egress_stub_config_done) EgressStubConfig c = {};
+        _cleanup_free_ char *file = NULL, *path = NULL, *text = NULL;
+        int r;
+
+        r = egress_stub_config_file(name, &file);
+        if (r < 0)
+                return r;
+        path = strjoin(EGRESS_STUB_DIR "/", file);
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, 1024 * 1024, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = egress_stub_config_parse(text, &c);
+        if (r < 0)
+                return r;
+        memcpy(ret, c.listen, 4);
+        return 1;
+}
+
+/* Rewrites the file in place: nspawn bound its inode into the machine. */
+static int write_machine_resolv_conf(const char *name, struct in_addr host) {
+        _cleanup_(egress_stub_config_done) EgressStubConfig c = {};
+        _cleanup_free_ char *file = NULL, *path = NULL, *text = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t n;
+        int r;
+
+        r = egress_stub_resolv_file(name, &file);
+        if (r < 0)
+                return r;
+        path = strjoin(EGRESS_STUB_DIR "/", file);
+        if (!path)
+                return -ENOMEM;
+        memcpy(c.listen, &host, 4);
+        r = egress_stub_resolv_conf(&c, &text);
+        if (r < 0)
+                return r;
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        n = strlen(text);
+        if (write(fd, text, n) != (ssize_t) n)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
+static int dns_up(EgressContext *ctx, const char *name, const char *ifname, struct in_addr host) {
+        _cleanup_free_ char *p = NULL;
+        struct in_addr stub;
+        int r;
+
+        r = stub_address(name, &stub);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the DNS stub config of session %s", name);
+        if (r == 0)
+                return 0;
+        p = strjoin("/proc/sys/net/ipv4/conf/", ifname, "/route_localnet");
+        if (!p)
+                return log_error_errno(-ENOMEM, "out of memory");
+        r = write_sysctl(p, "1");
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s", p);
+        r = egress_session_set_dns_redirect(ctx, name, ifname, host, stub);
+        if (r < 0)
+                return log_error_errno(r, "cannot redirect the DNS of session %s to its stub: %s", name,
+                                       egress_last_error(ctx));
+        r = write_machine_resolv_conf(name, host);
+        if (r < 0)
+                return log_error_errno(r, "cannot write the resolv.conf of machine %s", name);
+        return 0;
+}
+
 int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]) {
         _cleanup_(rtnl_closep) Rtnl *rtnl = NULL;
         _cleanup_free_ struct in_addr *used = NULL;
@@ -259,6 +346,9 @@ int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]) {
         r = egress_session_set_masquerade(ctx, name, ifname, container);
         if (r < 0)
                 return log_error_errno(r, "cannot add the masquerade of session %s: %s", name, egress_last_error(ctx));
+        r = dns_up(ctx, name, ifname, host);
+        if (r < 0)
+                return r;
         r = lock_dir(&lock);
         if (r >= 0)
                 r = forwarding_on(ctx);

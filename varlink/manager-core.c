@@ -72,9 +72,12 @@ void manager_schedule_trim(Manager *m) {
 void manager_free(Manager *m) {
         if (!m)
                 return;
+        /* First the calls to PID 1: queued ones are dropped, and closing the bus ends those in
+         * flight, whose bookkeeping (manager-bus.c) still needs the rest of m. */
+        manager_bus_queue_free(m);
+        m->bus = sd_bus_flush_close_unref(m->bus);
         manager_relays_free(m);
         manager_ops_free(m);
-        manager_bus_queue_free(m);
         while (m->n_sessions > 0)
                 managed_session_free(m->sessions[--m->n_sessions]);
         free(m->sessions);
@@ -87,7 +90,6 @@ void manager_free(Manager *m) {
         sd_event_source_unref(m->idle_timer);
         sd_event_source_unref(m->trim_timer);
         sd_varlink_server_unref(m->server);
-        sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         safe_close(m->sessions_fd);
         free(m);

@@ -262,6 +262,25 @@ static void test_nft(void) {
                 ASSERT_TRUE(strstr(set, "type nat hook postrouting"));
                 ASSERT_TRUE(strstr(set, "jump machines_nat"));
                 free(set);
+
+                /* DNS to the host's side of the veth goes to the stub; a restart replaces it */
+                struct in_addr h1, h2, stub1;
+
+                ASSERT_EQ(inet_pton(AF_INET, "10.222.0.5", &h1), 1);
+                ASSERT_EQ(inet_pton(AF_INET, "10.222.0.9", &h2), 1);
+                ASSERT_EQ(inet_pton(AF_INET, "127.130.1.2", &stub1), 1);
+                ASSERT_NFT(ctx, egress_session_set_dns_redirect(ctx, "b", "ve-b", h1, stub1));
+                ASSERT_NFT(ctx, egress_session_set_dns_redirect(ctx, "b", "ve-b", h2, stub1));
+                ASSERT_ERROR(egress_session_set_dns_redirect(ctx, "b", "ve\" accept", h1, stub1), EINVAL);
+                set = ruleset("chain inet sessiond machines_dns");
+                ASSERT_TRUE(strstr(set, "iifname \"ve-b\" ip daddr 10.222.0.9 udp dport 53 dnat ip to 127.130.1.2:53 comment \"s_b\""));
+                ASSERT_TRUE(strstr(set, "iifname \"ve-b\" ip daddr 10.222.0.9 tcp dport 53 dnat ip to 127.130.1.2:53 comment \"s_b\""));
+                ASSERT_TRUE(!strstr(set, "10.222.0.5"));
+                free(set);
+                set = ruleset("chain inet sessiond prerouting");
+                ASSERT_TRUE(strstr(set, "type nat hook prerouting"));
+                ASSERT_TRUE(strstr(set, "jump machines_dns"));
+                free(set);
         }
         set = NULL;
 
