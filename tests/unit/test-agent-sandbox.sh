@@ -46,7 +46,9 @@ fi
 for profile in restrictive moderate permissive; do
         s=$d/$profile
         start "$s" --name=t --sandbox=$profile -- sh -c "id -u >$d/w/main-$profile; exec sleep infinity"
-        [[ $(cat "$d/w/main-$profile") == 61184 ]] || fail "$profile: main command not uid 61184"
+        # the agent serves exec before its main command has necessarily run: wait for its output
+        for _ in $(seq 100); do [[ -s $d/w/main-$profile ]] && break; sleep 0.05; done
+        [[ $(cat "$d/w/main-$profile" 2>/dev/null) == 61184 ]] || fail "$profile: main command not uid 61184"
         [[ $(in_session "$s" id -u):$(in_session "$s" id -g):$(in_session "$s" id -G) == 61184:61184:61184 ]] ||
                 fail "$profile: exec not uid/gid 61184 without groups: $(in_session "$s" id)"
         st=$(in_session "$s" cat /proc/self/status)
