@@ -63,8 +63,8 @@ typedef struct ParseState {
         int fatal;              /* negative errno (ENOMEM): stop */
 
         /* Where some keys were set, for checks that need the whole file. */
-        char *image_file, *workspace_file, *size_file, *target_file, *mode_file, *on_end_file;
-        unsigned image_line, workspace_line, size_line, target_line, mode_line, on_end_line;
+        char *image_file, *workspace_file, *size_file, *target_file, *mode_file;
+        unsigned image_line, workspace_line, size_line, target_line, mode_line;
 } ParseState;
 
 static void parse_state_done(ParseState *st) {
@@ -73,7 +73,6 @@ static void parse_state_done(ParseState *st) {
         free(st->size_file);
         free(st->target_file);
         free(st->mode_file);
-        free(st->on_end_file);
 }
 
 void session_error_list_done(SessionErrorList *l) {
@@ -421,7 +420,7 @@ DEFINE_PARSE_ENUM(parse_backend, SessionBackend, session_backend_from_string, ba
                   "service, nspawn or vmspawn");
 DEFINE_PARSE_ENUM(parse_profile, SessionProfile, session_profile_from_string, profile,
                   "restrictive, moderate or permissive");
-DEFINE_PARSE_ENUM(parse_on_end_value, SessionOnEnd, session_on_end_from_string, on_end, "discard or persist");
+DEFINE_PARSE_ENUM(parse_on_end, SessionOnEnd, session_on_end_from_string, on_end, "discard or persist");
 
 static int parse_exec(ParseState *st, const char *key, const char *value, void *data) {
         _cleanup_strv_free_ char **argv = NULL;
@@ -808,14 +807,6 @@ static int parse_workspace_path(ParseState *st, const char *key, const char *val
         return parse_string_field(st, key, value, &st->session->workspace_path);
 }
 
-static int parse_on_end(ParseState *st, const char *key, const char *value, void *data) {
-        int r = parse_on_end_value(st, key, value, data);
-
-        if (r < 0)
-                return r;
-        return remember(st, &st->on_end_file, &st->on_end_line);
-}
-
 static int parse_workspace_mode(ParseState *st, const char *key, const char *value, void *data) {
         WorkspaceMode m = workspace_mode_from_string(value);
 
@@ -1167,14 +1158,12 @@ static void validate(ParseState *st) {
                 error_at(st, st->target_line, "Target= needs Path= or Mode=tmpfs");
         }
 
-        /* A VM's overlay or tmpfs lives inside it (its own disk) and goes with it: refuse to
-         * promise what would be lost. Backend=nspawn mounts them on the host with
-         * sessiond-workspace, as Backend=service does, so they can be kept. */
-        if (s->on_end == SESSION_ON_END_PERSIST && s->backend == SESSION_BACKEND_VMSPAWN &&
-            IN_SET(s->workspace_mode, WORKSPACE_OVERLAY, WORKSPACE_TMPFS)) {
-                st->file = st->on_end_file;
-                error_at(st, st->on_end_line, "OnEnd=persist with Mode=%s is not supported with Backend=%s: the workspace would be lost",
-                         workspace_mode_to_string(s->workspace_mode), session_backend_to_string(s->backend));
+        /* session_render_vmspawn_service() shares nothing of the host with the VM yet: refuse
+         * a workspace the session would silently not have (and could not keep). */
+        if (s->backend == SESSION_BACKEND_VMSPAWN && s->workspace_mode != WORKSPACE_NONE) {
+                st->file = st->mode_file ?: st->workspace_file;
+                error_at(st, st->mode_file ? st->mode_line : st->workspace_line,
+                         "[Workspace] is not supported with Backend=vmspawn yet: the VM would not see it");
         }
 }
 
