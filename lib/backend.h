@@ -2,11 +2,14 @@
 #pragma once
 
 /* Can this machine run a session backend? For vmspawn: systemd-vmspawn must be installed and
- * /dev/kvm usable (opened read-write, KVM_GET_API_VERSION answers 12, KVM_CREATE_VM gives a VM).
+ * /dev/kvm usable (opened read-write, KVM_GET_API_VERSION answers 12, KVM_CREATE_VM gives a VM),
+ * unless the caller allows emulation: systemd-vmspawn then falls back to TCG by itself, which
+ * works but is one to two orders of magnitude slower (the host's administrator opts in).
  * For nspawn: systemd-nspawn must be installed. The service backend needs nothing. No logging:
  * the reason is returned as text for the caller's BackendUnavailable error. */
 
 #include <errno.h>
+#include <stdbool.h>
 
 #include "macro.h"
 #include "session.h"
@@ -14,10 +17,11 @@
 typedef struct BackendCheckPaths {
         const char *search_path;        /* ':'-separated directories searched for the binaries */
         const char *kvm_device;         /* normally /dev/kvm */
+        bool allow_emulation;           /* vmspawn without usable KVM is available (TCG) */
 } BackendCheckPaths;
 
 #define BACKEND_SEARCH_PATH_DEFAULT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define BACKEND_CHECK_PATHS_DEFAULT ((BackendCheckPaths) { BACKEND_SEARCH_PATH_DEFAULT, "/dev/kvm" })
+#define BACKEND_CHECK_PATHS_DEFAULT ((BackendCheckPaths) { BACKEND_SEARCH_PATH_DEFAULT, "/dev/kvm", false })
 
 /* Finds an executable file NAME in the ':'-separated search path. -ENOENT if there is none. */
 int backend_find_binary(const char *search_path, const char *name, char **ret_path);
@@ -28,5 +32,6 @@ int backend_kvm_usable(const char *device, char **ret_reason);
 /* 1 if the backend can run here; 0 if it cannot, with ret_reason naming everything that is
  * missing (e.g. "systemd-vmspawn is not installed (searched /usr/bin:...); /dev/kvm: open
  * failed: No such file or directory"); negative errno on internal errors (-ENOMEM) or an
- * invalid backend. ret_reason is set only when 0 is returned. paths NULL: the defaults. */
+ * invalid backend. ret_reason is set only when 0 is returned. paths NULL: the defaults, with emulation allowed
+ * if the environment variable SESSIOND_VMSPAWN_ALLOW_TCG is true (sessiond.service's drop-in). */
 int backend_available(SessionBackend backend, const BackendCheckPaths *paths, char **ret_reason);

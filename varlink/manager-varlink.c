@@ -227,6 +227,14 @@ static int vl_method_start(sd_varlink *link, sd_json_variant *parameters, sd_var
                 /* A machine is root's: the container runs as root with its own capability set. */
                 if (uid != 0)
                         return reply_permission_denied(link, "Backend=nspawn and Backend=vmspawn need root");
+                /* Available without KVM only because the administrator allowed emulation: say so. */
+                if (session->backend == SESSION_BACKEND_VMSPAWN) {
+                        _cleanup_free_ char *kvm = NULL;
+
+                        if (backend_kvm_usable("/dev/kvm", &kvm) == 0)
+                                fprintf(stderr, "Session %s: %s; SESSIOND_VMSPAWN_ALLOW_TCG is set, the VM runs emulated (TCG, slow).\n",
+                                        p.name, kvm);
+                }
         }
         if (uid != 0) {
                 why = unprivileged_start_refusal(session, uid);

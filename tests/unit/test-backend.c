@@ -73,6 +73,21 @@ int main(void) {
         free(reason);
         reason = NULL;
 
+        /* emulation allowed (SESSIOND_VMSPAWN_ALLOW_TCG): vmspawn without KVM is available, but a
+         * missing systemd-vmspawn is still named, and KVM is not */
+        paths.allow_emulation = true;
+        ASSERT_EQ(backend_available(SESSION_BACKEND_VMSPAWN, &paths, &reason), 1);
+        ASSERT_TRUE(!reason);
+        paths.search_path = empty;
+        ASSERT_EQ(backend_available(SESSION_BACKEND_VMSPAWN, &paths, &reason), 0);
+        fprintf(stderr, "vmspawn (emulation allowed): %s\n", reason);
+        ASSERT_TRUE(strstr(reason, "systemd-vmspawn is not installed"));
+        ASSERT_TRUE(!strstr(reason, "/dev/null"));
+        free(reason);
+        reason = NULL;
+        paths.search_path = sp;
+        paths.allow_emulation = false;
+
         /* the real /dev/kvm, whatever this machine has: a verdict, and a reason if unusable */
         r = backend_kvm_usable("/dev/kvm", &reason);
         ASSERT_OK(r);
