@@ -500,6 +500,10 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
                 snprintf(buf, sizeof(buf), "%" PRIu32, session_vsock_cid(s->name));
                 r = extend_opt(&argv, "--vsock-cid=", buf, NULL, NULL);
         }
+        /* vmspawn's default makes an SSH key pair for the VM (and fails where ssh-keygen is
+         * missing, as seen on a real run of 262): the agent is the way in, nobody needs SSH. */
+        if (r >= 0)
+                r = strv_extend(&argv, "--pass-ssh-key=no");
         /* Without a network option the VM has none. With one, user-mode networking: the VMM's
          * own sockets carry the guest's traffic, from the session's cgroup, so the egress policy
          * applies as to any process of the session (cgroup BPF and the session's nft chain). */
