@@ -11,6 +11,11 @@ SUITE=trixie
 ROOT_KEY=$(cat "$VM_DIR/packages-base.txt" "$VM_DIR/packages-extra.txt" "$VM_DIR/mkroot" | sha256sum | cut -c1-12)
 ROOT=$CACHE/root-$SUITE-$ROOT_KEY
 
+# The opt-in vmspawn run (tests/vm/run vmspawn) boots a forky root instead (tests/vm/mkroot-vmspawn);
+# sessiond is still built in the trixie root above.
+VMSPAWN_ROOT_KEY=$(cat "$VM_DIR/packages-vmspawn.txt" "$VM_DIR/mkroot-vmspawn" | sha256sum | cut -c1-12)
+VMSPAWN_ROOT=$CACHE/root-forky-$VMSPAWN_ROOT_KEY
+
 log() { printf '[vm %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
