@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Opt-in (tests/vm/run vmspawn): a real Backend=vmspawn session through sessiond. systemd-vmspawn
+# boots the guest tree (/var/lib/machines/sessiond-guest, made by the harness: a copy of this
+# root with sessiond installed) as a nested VM, under TCG inside this TCG VM; systemd in the guest
+# runs sessiond-agent on vsock:1024 (systemd.run=), and sessiond reaches it over AF_VSOCK.
+# Shown: start through sessiond, machined lists the VM, exec answers from INSIDE the guest (its
+# hostname, boot id and kernel command line differ from this machine's), stdin/stdout/stderr and
+# exit codes cross the VM boundary, terminals are refused with the reason, and stop leaves no
+# unit, no machine and no qemu. Skipped where there is no systemd-vmspawn (the default VM).
+. "$SESSIOND_TEST_DIR/daemon-lib.sh"
+
+command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
+guest=/var/lib/machines/sessiond-guest
+[[ -d $guest/boot/loader/entries ]] || fail "no guest tree at $guest (tests/vm/run vmspawn makes it)"
+[[ $(head -c2 "$guest/usr/libexec/sessiond-agent") != '#!' ]] || fail "the guest has no real sessiond-agent"
+
+now() { python3 -c 'import time; print(time.monotonic())'; }
+secs() { python3 -c "print(round($2 - $1, 1))"; }
+
+write_session vmr <<'S'
+[Session]
+Backend=vmspawn
+Image=sessiond-guest
+Exec=/bin/sleep infinity
+S
+unit=sessiond-vmr.service
+cleanup_units+=("$unit")
+
+# vmspawn-nested (run before) found whether KVM on this VM's emulated SVM runs a guest. If not,
+# /dev/kvm goes away, so that systemd-vmspawn does not pick a KVM that cannot work.
+if [[ -e /dev/kvm && $(cat /run/sessiond-vmspawn-kvm 2>/dev/null) == 0 ]]; then
+        step "KVM here cannot run a guest (vmspawn-nested): unloading kvm_amd"
+        rmmod kvm_amd kvm 2>&1 || true
+        [[ ! -e /dev/kvm ]] || fail "/dev/kvm is still there"
+fi
+echo "KVM for the guest: $([[ -w /dev/kvm ]] && echo "yes (on emulated SVM)" || echo "no (vmspawn uses TCG in this TCG VM)")"
+
+step "sessionctl verify"
+sessionctl verify /etc/sessiond/vmr.session
+
+if [[ ! -w /dev/kvm ]]; then
+        step "no KVM here: by default sessiond refuses, naming /dev/kvm (systemd-vmspawn is installed)"
+        rc=0
+        out=$(sessionctl start vmr 2>&1) || rc=$?
+        echo "$out"
+        [[ $rc != 0 ]] || fail "start without KVM succeeded without the opt-in"
+        assert_match "$out" "/dev/kvm" "reason"
+        [[ $out != *"not installed"* ]] || fail "reason names a missing binary: $out"
+        unit_gone vmr || fail "a unit was left"
+fi
+
+# The administrator's opt-in to emulation, and (only for this machine's slowness: the nested guest
+# boots in minutes under TCG in TCG) a start timeout longer than PID 1's default 90 s, which would
+# kill vmspawn while it waits for the guest's READY=1.
+mkdir -p /run/systemd/system/sessiond.service.d /run/systemd/system/$unit.d
+printf '[Service]\nEnvironment=SESSIOND_VMSPAWN_ALLOW_TCG=1\n' >/run/systemd/system/sessiond.service.d/50-tcg.conf
+printf '[Service]\nTimeoutStartSec=1800\n' >/run/systemd/system/$unit.d/50-nested-tcg.conf
+trap 'rm -rf /run/systemd/system/sessiond-vmr.service.d /run/systemd/system/sessiond.service.d/50-tcg.conf
+      systemctl daemon-reload; daemon_cleanup; systemctl restart sessiond.service' EXIT
+systemctl daemon-reload
+timeout 300 systemctl restart sessiond.service
+
+step "sessionctl start vmr (through sessiond; returns when vmspawn reports the guest ready)"
+t0=$(now)
+rc=0
+out=$(sessionctl start vmr 2>&1) || rc=$?
+t1=$(now)
+echo "$out"
+systemctl show -P ExecStart "$unit" | head -c 2000; echo
+if ((rc != 0)); then
+        journalctl -b -u "$unit" --no-pager -o short-monotonic | tail -n 120
+        fail "sessionctl start vmr failed ($rc)"
+fi
+echo "FIGURE vmspawn-session-start $(secs "$t0" "$t1") s (sessionctl start until it returned)"
+journalctl -b -u sessiond.service --no-pager -o cat | grep -F "Session vmr: " || fail "sessiond did not log that vmr runs emulated"
+assert_eq "$(session_state vmr)" running "state"
+assert_eq "$(session_field vmr .session.backend)" vmspawn "backend"
+
+step "machined lists the VM"
+machinectl list --no-legend --no-pager
+machinectl list --no-legend --no-pager | grep -E '^vmr +vm ' || fail "machinectl does not list vmr as a vm"
+
+step "exec answers from inside the guest"
+rc=0
+inside=""
+t2=$(now)
+for _ in $(seq 1 600); do
+        rc=0
+        inside=$(sessionctl exec vmr -- sh -c 'echo "$(hostname) $(cat /proc/sys/kernel/random/boot_id) $(cat /proc/1/comm) $(id -u)"; uname -r' 2>&1) || rc=$?
+        ((rc == 0)) && break
+        sleep 1
+done
+t3=$(now)
+echo "$inside"
+((rc == 0)) || { journalctl -b -u "$unit" --no-pager -o cat | tail -n 80; fail "sessionctl exec never answered ($rc)"; }
+echo "FIGURE vmspawn-session-first-exec $(secs "$t0" "$t3") s after start began ($(secs "$t2" "$t3") s after start returned)"
+read -r ghost gboot gcomm guid <<<"$(head -n1 <<<"$inside")"
+assert_eq "$ghost" sessiond-guest "hostname inside"
+[[ $gboot != "$(cat /proc/sys/kernel/random/boot_id)" ]] || fail "exec ran on this machine (same boot id)"
+assert_eq "$gcomm" systemd "PID 1 inside"
+assert_eq "$guid" 0 "uid inside (the agent runs the command as the guest's root)"
+cmdline=$(sessionctl exec vmr -- cat /proc/cmdline)
+echo "guest kernel command line: $cmdline"
+assert_match "$cmdline" "rootfstype=virtiofs" "guest booted the virtiofs root"
+assert_match "$cmdline" "sessiond-agent --name=vmr --socket=vsock:1024" "guest runs the agent from systemd.run="
+! grep -q virtiofs /proc/cmdline || fail "this machine's own command line has virtiofs"
+
+step "stdin, stdout, stderr and exit codes cross the VM boundary"
+out=$(printf 'hello from L1' | sessionctl exec vmr -- sh -c 'cat; echo; echo to-stderr >&2; exit 7' 2>/run/vmr.err) && rc=0 || rc=$?
+assert_eq "$rc" 7 "exit code of the command in the guest"
+assert_eq "$out" "hello from L1" "stdout (stdin echoed)"
+assert_eq "$(cat /run/vmr.err)" to-stderr "stderr"
+rc=0
+sessionctl exec vmr -- /bin/false || rc=$?
+assert_eq "$rc" 1 "exit code of /bin/false"
+rc=0
+sessionctl exec vmr -- /nonexistent 2>/run/vmr.err || rc=$?
+cat /run/vmr.err
+[[ $rc != 0 ]] || fail "a missing command in the guest succeeded"
+t4=$(now)
+sessionctl exec vmr -- /bin/true
+echo "FIGURE vmspawn-exec-true $(secs "$t4" "$(now)") s (sessionctl exec -- /bin/true, warm)"
+
+step "terminals: refused with the reason (or working, once streamed terminals exist)"
+rc=0
+out=$(sessionctl exec -t vmr -- /bin/true 2>&1 </dev/null) || rc=$?
+echo "rc=$rc: $out"
+
+step "sessionctl stop leaves nothing"
+t5=$(now)
+sessionctl stop vmr
+echo "FIGURE vmspawn-session-stop $(secs "$t5" "$(now)") s"
+wait_until 120 unit_gone vmr
+wait_until 60 slice_gone vmr
+! machinectl list --no-legend --no-pager | grep -q '^vmr ' || fail "machined still lists vmr"
+! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
+! pgrep -x virtiofsd >/dev/null || { pgrep -a virtiofsd; fail "virtiofsd left running"; }
+echo ok
