@@ -3,7 +3,7 @@
 # over AF_VSOCK and can hand over no terminal socket. Shown here on a service session with
 # sessionctl's --stream (the same agent methods, the same relay in sessiond; there is no VM in
 # this VM), driven through real PTYs (tmux, python's pty): exec -t runs on a terminal, sees the
-# window size and a resize, takes input, returns the exit code; a slow reader of 1.3 MB loses
+# window size and a resize, takes input, returns the exit code; a slow reader of 2 MB loses
 # nothing (more than the 1 MiB a terminal socket's viewer may fall behind); attach shows the
 # scrollback, takes input and detaches with Ctrl-].
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
@@ -41,14 +41,14 @@ wait_until 30 seen '^40 120'
 wait_until 30 seen '^rc=7'
 tmux kill-session -t t
 
-step "a slow reader: 1.3 MB while nobody reads for 10 s, all of it arrives"
+step "a slow reader: 2 MB while nobody reads for 15 s, all of it arrives"
 python3 - <<'PY' || fail "streamed exec -t lost output"
 import hashlib, os, pty, sys, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp("sessionctl", ["sessionctl", "exec", "-t", "--stream", "st", "--",
-                             "sh", "-c", "stty -onlcr; seq 1 200000; exit 3"])
-time.sleep(10)
+                             "sh", "-c", "stty -onlcr; seq 1 300000; exit 3"])
+time.sleep(15)
 out = b""
 while True:
     try:
@@ -59,7 +59,7 @@ while True:
         break
     out += d
 _, status = os.waitpid(pid, 0)
-want = "".join(f"{i}\n" for i in range(1, 200001)).encode()
+want = "".join(f"{i}\n" for i in range(1, 300001)).encode()
 print("got", len(out), "bytes, want", len(want), "exit", os.waitstatus_to_exitcode(status))
 if os.waitstatus_to_exitcode(status) != 3:
     sys.exit("exit code")
