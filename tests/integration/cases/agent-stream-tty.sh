@@ -4,8 +4,8 @@
 # sessionctl's --stream (the same agent methods, the same relay in sessiond; there is no VM in
 # this VM), driven through real PTYs (tmux, python's pty): exec -t runs on a terminal, sees the
 # window size and a resize, takes input, returns the exit code; a slow reader of 2 MB loses
-# nothing (more than the 1 MiB a terminal socket's viewer may fall behind); attach shows the
-# scrollback, takes input and detaches with Ctrl-].
+# nothing (more than the 1 MiB a terminal socket's viewer may fall behind); 300 KB typed at once
+# arrive whole and in order; attach shows the scrollback, takes input and detaches with Ctrl-].
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
 
 command -v tmux >/dev/null || skip "tmux missing"
@@ -66,6 +66,37 @@ if os.waitstatus_to_exitcode(status) != 3:
 if hashlib.sha256(out).hexdigest() != hashlib.sha256(want).hexdigest():
     i = next((i for i in range(min(len(out), len(want))) if out[i] != want[i]), None)
     sys.exit(f"output differs (first at {i})")
+PY
+
+step "300 KB typed (pasted) at once arrive whole and in order (several Input calls in a row)"
+python3 - <<'PY' || fail "streamed exec -t mangled input"
+import hashlib, os, pty, random, sys, time
+data = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(300000)).encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sessionctl", ["sessionctl", "exec", "-t", "--stream", "st", "--",
+                             "sh", "-c", "stty raw -echo; echo go; head -c 300000 | sha256sum; exit 0"])
+out = b""
+while b"go" not in out:
+    out += os.read(fd, 4096)
+t = time.monotonic()
+sent = 0
+while sent < len(data):
+    sent += os.write(fd, data[sent:])
+while True:
+    try:
+        d = os.read(fd, 65536)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+took = time.monotonic() - t
+_, status = os.waitpid(pid, 0)
+want = hashlib.sha256(data).hexdigest()
+print(f"{len(data)} bytes in {took:.2f}s, exit {os.waitstatus_to_exitcode(status)}")
+if want.encode() not in out:
+    sys.exit(f"want {want}, got {out[-200:]!r}")
 PY
 
 step "attach --stream: the scrollback first, then input and the window size"
