@@ -563,7 +563,6 @@ static int parse_json_output(EgressContext *ctx, sd_json_variant **ret) {
         return 0;
 }
 
-/* Handles of the rules in chain "from" that jump to chain "chain". */
 /* True if the rule's expressions hold `iifname "IFNAME"`. */
 static bool rule_matches_iifname(sd_json_variant *expr, const char *ifname) {
         for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
@@ -579,10 +578,13 @@ static bool rule_matches_iifname(sd_json_variant *expr, const char *ifname) {
         return false;
 }
 
-/* The handles of the rules in chain FROM that jump to CHAIN (and, with ifname, match that input
- * interface). */
-static int find_jump_handles(EgressContext *ctx, const char *from, const char *chain, const char *ifname,
-                             uint64_t **ret, size_t *ret_n) {
+/* Decides for one rule (its JSON object, "handle" checked) whether its handle is collected. */
+typedef bool (*RuleMatchFn)(sd_json_variant *rule, const void *userdata);
+
+/* The handles of the rules in chain FROM of sessiond's table for which MATCH says yes. A chain
+ * that does not exist (a table from before it) has none. */
+static int list_chain_rule_handles(EgressContext *ctx, const char *from, RuleMatchFn match, const void *userdata,
+                                   uint64_t **ret, size_t *ret_n) {
         _cleanup_free_ char *cmd = NULL;
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
         _cleanup_free_ uint64_t *handles = NULL;
@@ -590,60 +592,10 @@ static int find_jump_handles(EgressContext *ctx, const char *from, const char *c
         size_t n = 0;
         int r;
 
-        if (asprintf(&cmd, "list chain " T " %s\n", from) < 0)
-                return -ENOMEM;
-        r = run(ctx, cmd, true);
-        if (r < 0)
-                return r;
-        r = parse_json_output(ctx, &v);
-        if (r < 0)
-                return r;
-        a = sd_json_variant_by_key(v, "nftables");
-
-        handles = calloc(sd_json_variant_elements(a) + 1, sizeof(uint64_t));
-        if (!handles)
-                return -ENOMEM;
-
-        for (size_t i = 0; i < sd_json_variant_elements(a); i++) {
-                sd_json_variant *rule, *expr, *handle;
-
-                rule = sd_json_variant_by_key(sd_json_variant_by_index(a, i), "rule");
-                if (!rule)
-                        continue;
-                handle = sd_json_variant_by_key(rule, "handle");
-                expr = sd_json_variant_by_key(rule, "expr");
-                if (!handle || !sd_json_variant_is_unsigned(handle) || !expr || !sd_json_variant_is_array(expr))
-                        continue;
-                if (ifname && !rule_matches_iifname(expr, ifname))
-                        continue;
-                for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
-                        sd_json_variant *jump, *target;
-
-                        jump = sd_json_variant_by_key(sd_json_variant_by_index(expr, j), "jump");
-                        target = jump ? sd_json_variant_by_key(jump, "target") : NULL;
-                        if (target && sd_json_variant_is_string(target) &&
-                            streq(sd_json_variant_string(target), chain)) {
-                                handles[n++] = sd_json_variant_unsigned(handle);
-                                break;
-                        }
-                }
-        }
-
-        *ret = TAKE_PTR(handles);
-        *ret_n = n;
-        return 0;
-}
-
-/* The handles of the rules in chain FROM whose comment is COMMENT. A chain that does not exist
- * (a table from before it) has none. */
-static int find_comment_handles(EgressContext *ctx, const char *from, const char *comment,
-                                uint64_t **ret, size_t *ret_n) {
-        _cleanup_free_ char *cmd = NULL;
-        _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
-        _cleanup_free_ uint64_t *handles = NULL;
-        sd_json_variant *a;
-        size_t n = 0;
-        int r;
+        assert(ctx);
+        assert(match);
+        assert(ret);
+        assert(ret_n);
 
         if (asprintf(&cmd, "list chain " T " %s\n", from) < 0)
                 return -ENOMEM;
@@ -664,20 +616,64 @@ static int find_comment_handles(EgressContext *ctx, const char *from, const char
         if (!handles)
                 return -ENOMEM;
         for (size_t i = 0; i < sd_json_variant_elements(a); i++) {
-                sd_json_variant *rule, *c, *handle;
+                sd_json_variant *rule, *handle;
 
                 rule = sd_json_variant_by_key(sd_json_variant_by_index(a, i), "rule");
                 if (!rule)
                         continue;
                 handle = sd_json_variant_by_key(rule, "handle");
-                c = sd_json_variant_by_key(rule, "comment");
-                if (handle && sd_json_variant_is_unsigned(handle) && c && sd_json_variant_is_string(c) &&
-                    streq(sd_json_variant_string(c), comment))
-                        handles[n++] = sd_json_variant_unsigned(handle);
+                if (!handle || !sd_json_variant_is_unsigned(handle) || !match(rule, userdata))
+                        continue;
+                handles[n++] = sd_json_variant_unsigned(handle);
         }
         *ret = TAKE_PTR(handles);
         *ret_n = n;
         return 0;
+}
+
+typedef struct JumpMatch {
+        const char *chain;
+        const char *ifname;     /* NULL: any */
+} JumpMatch;
+
+/* A rule that jumps to JumpMatch.chain (and, with ifname, matches that input interface). */
+static bool rule_jumps(sd_json_variant *rule, const void *userdata) {
+        const JumpMatch *m = userdata;
+        sd_json_variant *expr = sd_json_variant_by_key(rule, "expr");
+
+        if (!expr || !sd_json_variant_is_array(expr))
+                return false;
+        if (m->ifname && !rule_matches_iifname(expr, m->ifname))
+                return false;
+        for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
+                sd_json_variant *jump, *target;
+
+                jump = sd_json_variant_by_key(sd_json_variant_by_index(expr, j), "jump");
+                target = jump ? sd_json_variant_by_key(jump, "target") : NULL;
+                if (target && sd_json_variant_is_string(target) && streq(sd_json_variant_string(target), m->chain))
+                        return true;
+        }
+        return false;
+}
+
+/* A rule whose comment is the string USERDATA. */
+static bool rule_has_comment(sd_json_variant *rule, const void *userdata) {
+        sd_json_variant *c = sd_json_variant_by_key(rule, "comment");
+
+        return c && sd_json_variant_is_string(c) && streq(sd_json_variant_string(c), userdata);
+}
+
+/* The handles of the rules in chain FROM that jump to CHAIN (and, with ifname, match that input
+ * interface). */
+static int find_jump_handles(EgressContext *ctx, const char *from, const char *chain, const char *ifname,
+                             uint64_t **ret, size_t *ret_n) {
+        return list_chain_rule_handles(ctx, from, rule_jumps, &(const JumpMatch) { chain, ifname }, ret, ret_n);
+}
+
+/* The handles of the rules in chain FROM whose comment is COMMENT. */
+static int find_comment_handles(EgressContext *ctx, const char *from, const char *comment,
+                                uint64_t **ret, size_t *ret_n) {
+        return list_chain_rule_handles(ctx, from, rule_has_comment, comment, ret, ret_n);
 }
 
 static int write_delete_commented(EgressContext *ctx, FILE *f, const char *from, const char *comment) {
