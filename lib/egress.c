@@ -344,28 +344,35 @@ int egress_table_ensure(EgressContext *ctx) {
                    false);
 }
 
-int egress_forward_guard(EgressContext *ctx, bool on) {
+int egress_forward_guard(EgressContext *ctx, bool ipv4, bool ipv6) {
+        _cleanup_(cmds_done) Cmds c = {};
         int r;
 
         assert(ctx);
 
-        if (!on) {
+        if (!ipv4 && !ipv6) {
                 r = run(ctx, "delete chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n", false);
                 return r == -ENOENT ? 0 : r;
         }
+        r = cmds_open(&c);
+        if (r < 0)
+                return r;
         /* After the "forward" chain (priority filter): machines' own traffic has met its
          * session's policy there; here only the question whether it is a machine's at all. The
-         * veth names are session_veth_name()'s: "vs-NAME" or "vs_" + a hash. */
-        return run(ctx,
-                   "add chain " T " " EGRESS_FORWARD_GUARD_CHAIN
-                   " { type filter hook forward priority filter + 10; policy accept; }\n"
-                   "flush chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs-*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs_*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs-*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs_*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " counter drop\n",
-                   false);
+         * veth names are session_veth_name()'s: "vs-NAME" or "vs_" + a hash. Only the families
+         * whose forwarding is sessiond's: the host may route the other one of its own accord. */
+        fputs("add chain " T " " EGRESS_FORWARD_GUARD_CHAIN
+              " { type filter hook forward priority filter + 10; policy accept; }\n"
+              "flush chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs-*\" accept\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs_*\" accept\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs-*\" accept\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs_*\" accept\n", c.f);
+        if (ipv4)
+                fputs("add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " meta nfproto ipv4 counter drop\n", c.f);
+        if (ipv6)
+                fputs("add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " meta nfproto ipv6 counter drop\n", c.f);
+        return cmds_run(ctx, &c, false);
 }
 
 int egress_table_remove(EgressContext *ctx) {
@@ -878,6 +885,12 @@ int egress_session_add_interface(EgressContext *ctx, const char *session, const 
          * (nothing else may open one to it, as to a service session's sockets behind the host's
          * firewall); these rules carry the chain's name as comment, so that they go with it. */
         if (asprintf(&cmd,
+                     /* The link's own IPv6 housekeeping, which never leaves it: without neighbour
+                      * discovery the machine cannot find its default router; the multicast
+                      * listener reports its kernel sends as the link comes up are no egress
+                      * (and would be counted as drops). */
+                     "add rule " T " machines iifname \"%1$s\" icmpv6 type { mld-listener-report,"
+                     " nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report } accept comment \"%2$s\"\n"
                      "add rule " T " machines iifname \"%1$s\" jump %2$s\n"
                      "add rule " T " machines oifname \"%1$s\" ct state established,related accept comment \"%2$s\"\n"
                      "add rule " T " machines oifname \"%1$s\" drop comment \"%2$s\"\n",
@@ -887,15 +900,16 @@ int egress_session_add_interface(EgressContext *ctx, const char *session, const 
 }
 
 int egress_session_set_masquerade(EgressContext *ctx, const char *session, const char *ifname,
-                                  struct in_addr address) {
+                                  struct in_addr address, const struct in6_addr *address6) {
         _cleanup_free_ char *chain = NULL;
         _cleanup_(cmds_done) Cmds c = {};
-        char a[INET_ADDRSTRLEN];
+        char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
         int r;
 
         assert(ctx);
 
-        if (!ifname_ok(ifname) || !inet_ntop(AF_INET, &address, a, sizeof(a)))
+        if (!ifname_ok(ifname) || !inet_ntop(AF_INET, &address, a, sizeof(a)) ||
+            (address6 && !inet_ntop(AF_INET6, address6, a6, sizeof(a6))))
                 return -EINVAL;
         r = egress_session_object_name(session, NULL, &chain);
         if (r < 0)
@@ -903,12 +917,15 @@ int egress_session_set_masquerade(EgressContext *ctx, const char *session, const
         r = cmds_open(&c);
         if (r < 0)
                 return r;
-        /* Replaces the rule of an earlier start (its address may differ), in one batch. */
+        /* Replaces the rules of an earlier start (its addresses may differ), in one batch. */
         r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_NAT_CHAIN, chain);
         if (r < 0)
                 return r;
         fprintf(c.f, "add rule " T " " EGRESS_MACHINES_NAT_CHAIN " ip saddr %s oifname != \"%s\" masquerade comment \"%s\"\n",
                 a, ifname, chain);
+        if (address6)
+                fprintf(c.f, "add rule " T " " EGRESS_MACHINES_NAT_CHAIN " ip6 saddr %s oifname != \"%s\" masquerade comment \"%s\"\n",
+                        a6, ifname, chain);
         return cmds_run(ctx, &c, false);
 }
 
