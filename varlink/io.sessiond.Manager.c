@@ -342,14 +342,6 @@ static SD_VARLINK_DEFINE_ERROR(
                 SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("The snapshot name already taken."),
                 SD_VARLINK_DEFINE_FIELD(snapshot, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
-static SD_VARLINK_DEFINE_ERROR(
-                RestartRequired,
-                SD_VARLINK_FIELD_COMMENT("The session."),
-                SD_VARLINK_DEFINE_FIELD(name, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
-                SD_VARLINK_FIELD_COMMENT("The input field whose change needs a restart ('allowHost')."),
-                SD_VARLINK_DEFINE_FIELD(field, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
-                SD_VARLINK_FIELD_COMMENT("Why."),
-                SD_VARLINK_DEFINE_FIELD(reason, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
 
 static SD_VARLINK_DEFINE_ERROR(
                 NoTerminal,
@@ -447,8 +439,6 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_error_NoSuchSnapshot,
                 SD_VARLINK_SYMBOL_COMMENT("A snapshot of that name exists already."),
                 &vl_error_SnapshotExists,
-                SD_VARLINK_SYMBOL_COMMENT("UpdateEgress: this change cannot reach the running session; nothing was changed."),
-                &vl_error_RestartRequired,
                 SD_VARLINK_SYMBOL_COMMENT("The session has no terminal."),
                 &vl_error_NoTerminal,
                 SD_VARLINK_SYMBOL_COMMENT("The session's agent refused or failed the request."),

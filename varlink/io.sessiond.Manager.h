@@ -20,4 +20,3 @@ extern const sd_varlink_interface vl_interface_io_sessiond_Manager;
 #define SESSIOND_ERROR_NOTHING_SAVED        "io.sessiond.Manager.NothingSaved"
 #define SESSIOND_ERROR_NO_SUCH_SNAPSHOT     "io.sessiond.Manager.NoSuchSnapshot"
 #define SESSIOND_ERROR_SNAPSHOT_EXISTS      "io.sessiond.Manager.SnapshotExists"
-#define SESSIOND_ERROR_RESTART_REQUIRED     "io.sessiond.Manager.RestartRequired"

@@ -11,13 +11,7 @@
  * a packet must pass both the old filter and the new chain: never more than either policy allows.
  *
  * Access as for the other methods: the owner of a session may change its policy, since it could
- * have started the session with that policy in the first place; root may change any.
- *
- * One change needs a restart and is refused (RestartRequired, field "allowHost"): AllowHost= names
- * for an nspawn session whose machine was started without any. Its names would resolve through a
- * DNS stub that the machine cannot be pointed at while it runs: its /etc/resolv.conf is what
- * nspawn put there at start; only a session started with AllowHost= has the stub's file bound
- * there (EGRESS_STUB_DIR/NAME.resolv, rewritten in place by sessiond-egress net-up). */
+ * have started the session with that policy in the first place; root may change any. */
 
 #include <assert.h>
 #include <errno.h>
@@ -26,13 +20,11 @@
 
 #include "egress-net.h"
 #include "egress-policy.h"
-#include "egress-stub-config.h"
 #include "io.sessiond.Manager.h"
 #include "manager.h"
 #include "parse-util.h"
 #include "session-render-bus.h"
 #include "session-render.h"
-#include "string-util.h"
 #include "strv.h"
 
 typedef struct UpdateEgressParams {
@@ -132,38 +124,6 @@ static int policy_backend(Session *policy) {
         return 0;
 }
 
-/* 1 if POLICY can be applied to the running session without a restart; 0 after answering
- * RestartRequired. */
-static int check_live_change(sd_varlink *link, const Session *policy) {
-        _cleanup_free_ char *record = NULL, *file = NULL, *resolv = NULL;
-        int r;
-
-        if (policy->n_egress_hosts == 0)
-                return 1;
-        r = egress_net_record_path(policy->name, &record);
-        if (r < 0)
-                return r;
-        if (access(record, F_OK) < 0)
-                return errno == ENOENT ? 1 : -errno;    /* no machine: the stub is the service's */
-        r = egress_stub_resolv_file(policy->name, &file);
-        if (r < 0)
-                return r;
-        resolv = strjoin(EGRESS_STUB_DIR "/", file);
-        if (!resolv)
-                return -ENOMEM;
-        if (access(resolv, F_OK) >= 0)
-                return 1;       /* started with AllowHost=: the machine's resolv.conf is the stub's */
-        if (errno != ENOENT)
-                return -errno;
-        return sd_varlink_errorbo(link, SESSIOND_ERROR_RESTART_REQUIRED,
-                                  SD_JSON_BUILD_PAIR_STRING("name", policy->name),
-                                  SD_JSON_BUILD_PAIR_STRING("field", "allowHost"),
-                                  SD_JSON_BUILD_PAIR_STRING("reason",
-                                          "the session's nspawn machine was started without AllowHost= names: its "
-                                          "/etc/resolv.conf cannot be pointed at a DNS stub while it runs; "
-                                          "restart the session with the new policy"));
-}
-
 /* The slice's IPAddressDeny=/IPAddressAllow= as a fresh start with the new policy would have
  * them: both lists reset (an empty list resets), then the rendered ones. */
 static int set_slice_filter(Manager *m, sd_varlink *link, Session *policy) {
@@ -253,9 +213,6 @@ static int vl_method_update_egress(sd_varlink *link, sd_json_variant *parameters
                 return sd_varlink_errorbo(link, SESSIOND_ERROR_NOT_RUNNING, SD_JSON_BUILD_PAIR_STRING("name", p.name));
         /* Everything is checked before anything changes. */
         r = policy_from_params(link, &p, &policy);
-        if (r <= 0)
-                return r;
-        r = check_live_change(link, policy);
         if (r <= 0)
                 return r;
 
