@@ -956,6 +956,29 @@ int egress_session_set_dns_redirect(EgressContext *ctx, const char *session, con
         return cmds_run(ctx, &c, false);
 }
 
+int egress_session_remove_dns_redirect(EgressContext *ctx, const char *session) {
+        _cleanup_free_ char *chain = NULL;
+        _cleanup_(cmds_done) Cmds c = {};
+        int r;
+
+        assert(ctx);
+
+        r = egress_session_object_name(session, NULL, &chain);
+        if (r < 0)
+                return r;
+        r = cmds_open(&c);
+        if (r < 0)
+                return r;
+        r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_DNS_CHAIN, chain);
+        if (r < 0)
+                return r;
+        if (fflush(c.f) != 0 || ferror(c.f))
+                return -ENOMEM;
+        if (c.size == 0)
+                return 0;       /* none there */
+        return cmds_run(ctx, &c, false);
+}
+
 int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *ret_packets, uint64_t *ret_bytes) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
         _cleanup_free_ char *name = NULL, *cmd = NULL;

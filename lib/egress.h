@@ -173,6 +173,9 @@ int egress_session_set_masquerade(EgressContext *ctx, const char *session, const
 int egress_session_set_dns_redirect(EgressContext *ctx, const char *session, const char *ifname,
                                     struct in_addr host, struct in_addr stub);
 
+/* Takes the session's DNS redirect away (its AllowHost= names are gone); none there is not an error. */
+int egress_session_remove_dns_redirect(EgressContext *ctx, const char *session);
+
 /* Packets/bytes dropped for the session so far. */
 int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *ret_packets, uint64_t *ret_bytes);
 

@@ -25,6 +25,13 @@
  * name the host's side of the veth. Before that the machine has no route anywhere; without the
  * redirect its DNS meets the chain's drop: fail closed.
  *
+ * An update of a running machine's policy (sessiond-egress update, UpdateEgress) follows with
+ * net_dns_update(): AllowHost= names added to a machine started without any get the redirect,
+ * and the machine's own /etc/resolv.conf (nspawn's, not bound from the host) is rewritten through
+ * its root (/proc/LEADER/root, openat2() with RESOLVE_IN_ROOT: nothing in the machine can point
+ * the write at a file of the host) to name the host's side of the veth; names all gone, the
+ * redirect goes and the machine's DNS meets the chain's drop.
+ *
  * EGRESS_NET_DIR/NAME records the veth; remove deletes it, the host side if nspawn left it, and
  * turns forwarding (each family) off again when it was sessiond-egress that turned it on and no
  * session uses it any more.
@@ -35,12 +42,14 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -49,6 +58,7 @@
 #include "egress-stub-config.h"
 #include "fileio.h"
 #include "rtnl.h"
+#include "session-render.h"
 #include "session.h"
 #include "sessiond-egress.h"
 #include "string-util.h"
@@ -282,12 +292,26 @@ static int stub_address(const char *name, struct in_addr *ret) {
         return 1;
 }
 
+/* "nameserver HOST": the machine's resolver is the host's side of its veth alone. */
+static int machine_resolv_text(struct in_addr host, char **ret) {
+        _cleanup_(egress_stub_config_done) EgressStubConfig c = {};
+
+        memcpy(c.listen, &host, 4);
+        return egress_stub_resolv_conf(&c, ret);
+}
+
+static int write_all(int fd, const char *text) {
+        size_t n = strlen(text);
+
+        if (write(fd, text, n) != (ssize_t) n)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
 /* Rewrites the file in place: nspawn bound its inode into the machine. */
 static int write_machine_resolv_conf(const char *name, struct in_addr host) {
-        _cleanup_(egress_stub_config_done) EgressStubConfig c = {};
         _cleanup_free_ char *file = NULL, *path = NULL, *text = NULL;
         _cleanup_close_ int fd = -EBADF;
-        size_t n;
         int r;
 
         r = egress_stub_resolv_file(name, &file);
@@ -296,17 +320,13 @@ static int write_machine_resolv_conf(const char *name, struct in_addr host) {
         path = strjoin(EGRESS_STUB_DIR "/", file);
         if (!path)
                 return -ENOMEM;
-        memcpy(c.listen, &host, 4);
-        r = egress_stub_resolv_conf(&c, &text);
+        r = machine_resolv_text(host, &text);
         if (r < 0)
                 return r;
         fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        n = strlen(text);
-        if (write(fd, text, n) != (ssize_t) n)
-                return errno > 0 ? -errno : -EIO;
-        return 0;
+        return write_all(fd, text);
 }
 
 static int dns_up(EgressContext *ctx, const char *name, const char *ifname, struct in_addr host) {
@@ -538,5 +558,108 @@ int net_remove(EgressContext *ctx, const char *name) {
         }
         if (r == 0 && rmdir(EGRESS_NET_DIR) < 0 && errno != ENOENT && errno != ENOTEMPTY)
                 return log_error_errno(-errno, "cannot remove " EGRESS_NET_DIR);
+        return 0;
+}
+
+static int openat2_in(int root_fd, const char *path, uint64_t flags, uint64_t mode) {
+        struct open_how how = {
+                .flags = flags,
+                .mode = mode,
+                /* a symlink in the machine resolves inside it, never to the host's files */
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : fd;
+}
+
+/* The running machine's own /etc/resolv.conf (through /proc/LEADER/root), set to TEXT. Left alone
+ * if it says TEXT already: a session started with AllowHost= has NAME.resolv bound there,
+ * read-only. Only a regular file is written (a FIFO there must not hang us). */
+static int write_running_machine_resolv_conf(pid_t leader, const char *text) {
+        _cleanup_close_ int root_fd = -EBADF, fd = -EBADF;
+        char root[64], old[4096];
+        struct stat st;
+        ssize_t n;
+
+        snprintf(root, sizeof(root), "/proc/%d/root", (int) leader);
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        fd = openat2_in(root_fd, "etc/resolv.conf", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+        if (fd >= 0) {
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                if (!S_ISREG(st.st_mode))
+                        return -EBADFD;
+                n = read(fd, old, sizeof(old) - 1);
+                if (n < 0)
+                        return -errno;
+                old[n] = 0;
+                if (streq(old, text))
+                        return 0;
+                fd = safe_close(fd);
+        } else if (fd != -ENOENT)
+                return fd;
+        fd = openat2_in(root_fd, "etc/resolv.conf", O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (ftruncate(fd, 0) < 0)
+                return -errno;
+        return write_all(fd, text);
+}
+
+int net_dns_update(EgressContext *ctx, const char *name) {
+        _cleanup_free_ char *record = NULL, *line = NULL, *machine = NULL, *text = NULL;
+        char ifname[16], hs[INET_ADDRSTRLEN];
+        struct in_addr host, stub;
+        pid_t leader;
+        int r;
+
+        r = egress_net_record_path(name, &record);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        r = read_full_file(record, 256, &line, NULL);
+        if (r == -ENOENT)
+                return 0;       /* no machine with a veth: a service session's stub needs nothing here */
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s", record);
+        if (sscanf(line, "%15s %15s", ifname, hs) != 2 || inet_pton(AF_INET, hs, &host) != 1)
+                return log_error_errno(-EBADMSG, "bad record %s", record);
+
+        r = stub_address(name, &stub);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the DNS stub config of session %s", name);
+        if (r == 0) {
+                /* No AllowHost= any more: the machine's DNS to the veth meets the chain's drop. */
+                r = egress_session_remove_dns_redirect(ctx, name);
+                if (r < 0)
+                        return log_error_errno(r, "cannot remove the DNS redirect of session %s: %s", name,
+                                               egress_last_error(ctx));
+                return 0;
+        }
+
+        /* The redirect to the (new) stub, and the machine pointed at the veth: its resolv.conf was
+         * nspawn's if it started without AllowHost=. */
+        r = dns_up(ctx, name, ifname, host);
+        if (r < 0)
+                return r;
+        r = session_machine_name(name, &machine);
+        if (r < 0)
+                return log_error_errno(r, "invalid session name '%s'", name);
+        r = machine_leader(name, machine, &leader);
+        if (r < 0)
+                return r;
+        r = machine_resolv_text(host, &text);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        r = write_running_machine_resolv_conf(leader, text);
+        if (r < 0)
+                return log_error_errno(r, "cannot point /etc/resolv.conf of machine %s at %s", machine, hs);
+        fprintf(stderr, "sessiond-egress: session %s: machine %s resolves through %s (its DNS stub)\n", name, machine, hs);
         return 0;
 }

@@ -298,6 +298,13 @@ static void test_nft(void) {
                 ASSERT_TRUE(strstr(set, "type nat hook prerouting"));
                 ASSERT_TRUE(strstr(set, "jump machines_dns"));
                 free(set);
+                /* AllowHost= gone in an update: the redirect goes, twice is no error; it comes back */
+                ASSERT_NFT(ctx, egress_session_remove_dns_redirect(ctx, "b"));
+                ASSERT_NFT(ctx, egress_session_remove_dns_redirect(ctx, "b"));
+                set = ruleset("chain inet sessiond machines_dns");
+                ASSERT_TRUE(!strstr(set, "dnat"));
+                free(set);
+                ASSERT_NFT(ctx, egress_session_set_dns_redirect(ctx, "b", "ve-b", h2, stub1));
         }
         set = NULL;
 
