@@ -3,6 +3,8 @@
 #  - a machine started without AllowHost= (nspawn's own /etc/resolv.conf) gets AllowHost= and
 #    DNS=: from inside, its /etc/resolv.conf names the host's side of its veth alone, the name
 #    resolves through the session's stub (DNAT in chain machines_dns) and its address answers;
+#  - a name with an AAAA answer only (six.test) resolves too, and its IPv6 address answers over the
+#    machine's IPv6 (not before it was resolved);
 #  - AllowHost= taken away again: the redirect goes, the name no longer resolves, its address is
 #    dropped again;
 #  - a machine started with AllowHost= (NAME.resolv bound read-only) gets another name: it resolves,
@@ -41,9 +43,15 @@ step "upstream resolver in the outside namespace"
 ip netns exec "$OUTSIDE_NS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
         --listen-address=203.0.113.2 --port=53 --local-ttl=300 --user=root --pid-file= \
         --address=/allowed.test/198.51.100.2 --address=/other.test/198.51.100.3 \
+        --address=/six.test/2001:db8:6::2 \
         --log-queries --log-facility="$dnslog" &
 egress_pids+=($!)
 wait_until 20 "$EGRESS_TOOL" query 203.0.113.2:53 allowed.test
+ip addr add 2001:db8:6::1/64 dev eg-host nodad
+ip -n "$OUTSIDE_NS" addr add 2001:db8:6::2/64 dev eg-out nodad
+ip netns exec "$OUTSIDE_NS" socat TCP6-LISTEN:80,ipv6only=1,fork,reuseaddr SYSTEM:'echo hello6' &
+egress_pids+=($!)
+wait_until 20 nc -z -w 1 2001:db8:6::2 80
 
 write_session nsdu <<'S'
 [Session]
@@ -76,10 +84,11 @@ step "nsdu before: allowed.test does not resolve, its address is dropped"
 inside nsdu cat /etc/resolv.conf || echo "(no /etc/resolv.conf in nsdu)"
 ! resolves nsdu allowed.test 198.51.100.2 || fail "allowed.test resolves in nsdu before the update"
 ! can nsdu 198.51.100.2 80 || fail "nsdu reaches 198.51.100.2:80 before the update"
+! can nsdu 2001:db8:6::2 80 || fail "nsdu reaches [2001:db8:6::2]:80 before the update"
 nft list chain inet sessiond machines_dns | grep -q "vs-nsdu\"" && fail "a DNS redirect for vs-nsdu before the update"
 
 step "UpdateEgress nsdu: AllowHost=allowed.test:80 DNS=203.0.113.2"
-update nsdu '"allow":["192.0.2.99/32"],"allowHost":["allowed.test:80"],"dns":["203.0.113.2"]' ||
+update nsdu '"allow":["192.0.2.99/32"],"allowHost":["allowed.test:80","six.test:80"],"dns":["203.0.113.2"]' ||
         fail "UpdateEgress adding AllowHost= failed"
 out=$(inside nsdu cat /etc/resolv.conf) || fail "cannot read resolv.conf in nsdu"
 echo "$out"
@@ -91,6 +100,11 @@ assert_eq "$(cat /proc/sys/net/ipv4/conf/vs-nsdu/route_localnet)" 1 "route_local
 resolves nsdu allowed.test 198.51.100.2 || fail "allowed.test does not resolve in nsdu after the update"
 can nsdu allowed.test 80 || fail "nsdu cannot reach allowed.test:80 after the update"
 ! resolves nsdu other.test 198.51.100.3 || fail "other.test resolves in nsdu"
+! can nsdu 2001:db8:6::2 80 || fail "nsdu reaches [2001:db8:6::2]:80 before six.test was resolved"
+out=$(inside nsdu getent ahostsv6 six.test) || fail "six.test (AAAA) does not resolve in nsdu"
+grep -q '^2001:db8:6::2 ' <<<"$out" || fail "six.test resolved to: $out"
+can nsdu 2001:db8:6::2 80 || fail "nsdu cannot reach six.test's [2001:db8:6::2]:80 after resolving it"
+echo "ok: six.test's AAAA answer opens [2001:db8:6::2]:80 over the machine's IPv6"
 assert_eq "$(systemctl show -P MainPID sessiond-nsdu.service)" "$pid" "nsdu's main PID after the update"
 echo "ok: nsdu resolves and reaches allowed.test without a restart"
 
