@@ -81,7 +81,7 @@ echo "host sides: nsdu $h, nsdu2 $h2"
 pid=$(systemctl show -P MainPID sessiond-nsdu.service)
 
 step "nsdu before: allowed.test does not resolve, its address is dropped"
-inside nsdu cat /etc/resolv.conf || echo "(no /etc/resolv.conf in nsdu)"
+inside nsdu /bin/sh -c 'ls -ln /etc/resolv.conf && cat /etc/resolv.conf' || echo "(no /etc/resolv.conf in nsdu)"
 ! resolves nsdu allowed.test 198.51.100.2 || fail "allowed.test resolves in nsdu before the update"
 ! can nsdu 198.51.100.2 80 || fail "nsdu reaches 198.51.100.2:80 before the update"
 ! can nsdu 2001:db8:6::2 80 || fail "nsdu reaches [2001:db8:6::2]:80 before the update"
@@ -94,8 +94,9 @@ out=$(inside nsdu cat /etc/resolv.conf) || fail "cannot read resolv.conf in nsdu
 echo "$out"
 [[ $(grep -c '^nameserver' <<<"$out") == 1 ]] && grep -qx "nameserver $h" <<<"$out" ||
         fail "resolv.conf in nsdu after the update: $out"
-nft list chain inet sessiond machines_dns | tee /dev/stderr | grep -q "iifname \"vs-nsdu\" ip daddr $h udp dport 53 dnat" ||
-        fail "no DNS redirect for vs-nsdu after the update"
+out=$(nft list chain inet sessiond machines_dns)
+echo "$out"
+grep -q "iifname \"vs-nsdu\" ip daddr $h udp dport 53 dnat" <<<"$out" || fail "no DNS redirect for vs-nsdu after the update"
 assert_eq "$(cat /proc/sys/net/ipv4/conf/vs-nsdu/route_localnet)" 1 "route_localnet on vs-nsdu"
 resolves nsdu allowed.test 198.51.100.2 || fail "allowed.test does not resolve in nsdu after the update"
 can nsdu allowed.test 80 || fail "nsdu cannot reach allowed.test:80 after the update"
