@@ -40,19 +40,6 @@
 #define SESSIONS_SLICE "sessiond.slice"
 #define SYSTEMD_CONTROL_DIR "/run/systemd/system.control"
 
-int log_error_errno(int r, const char *fmt, ...) {
-        va_list ap;
-
-        fputs("sessiond-egress: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                fprintf(stderr, ": %s", strerror(-r));
-        fputc('\n', stderr);
-        return r < 0 ? r : -EINVAL;
-}
-
 /* The value of "--key=VALUE" if a is that option, else NULL. */
 static const char *option_value(const char *a, const char *option) {
         size_t n = strlen(option);

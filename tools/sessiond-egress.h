@@ -9,9 +9,7 @@
 #include "egress.h"
 #include "macro.h"
 #include "parse-util.h"
-
-/* Logs "sessiond-egress: MESSAGE[: strerror]" to stderr; returns r (or -EINVAL if r >= 0). */
-int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
+#include "tool-log.h"
 
 /* Writes the session's stub config and resolv.conf (see lib/egress-stub-config.h); upstreams may
  * be empty: then the host's resolv.conf names them. Returns where the stub will listen. */
