@@ -613,8 +613,38 @@ static int write_running_machine_resolv_conf(pid_t leader, const char *text) {
         return write_all(fd, text);
 }
 
+/* The leader of the session's machine, if the session has a veth: 1 and *ret set; 0 if it has none. */
+static int net_machine_leader(const char *name, pid_t *ret) {
+        _cleanup_free_ char *record = NULL, *machine = NULL;
+        int r;
+
+        r = egress_net_record_path(name, &record);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        if (access(record, F_OK) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return log_error_errno(-errno, "cannot access %s", record);
+        }
+        r = session_machine_name(name, &machine);
+        if (r < 0)
+                return log_error_errno(r, "invalid session name '%s'", name);
+        r = machine_leader(name, machine, ret);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+int net_dns_check(const char *name) {
+        pid_t leader;
+        int r;
+
+        r = net_machine_leader(name, &leader);
+        return r < 0 ? r : 0;
+}
+
 int net_dns_update(EgressContext *ctx, const char *name) {
-        _cleanup_free_ char *record = NULL, *line = NULL, *machine = NULL, *text = NULL;
+        _cleanup_free_ char *record = NULL, *line = NULL, *text = NULL;
         char ifname[16], hs[INET_ADDRSTRLEN];
         struct in_addr host, stub;
         pid_t leader;
@@ -648,18 +678,17 @@ int net_dns_update(EgressContext *ctx, const char *name) {
         r = dns_up(ctx, name, ifname, host);
         if (r < 0)
                 return r;
-        r = session_machine_name(name, &machine);
-        if (r < 0)
-                return log_error_errno(r, "invalid session name '%s'", name);
-        r = machine_leader(name, machine, &leader);
+        r = net_machine_leader(name, &leader);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return log_error_errno(-ENOENT, "the veth record of session %s went away", name);
         r = machine_resolv_text(host, &text);
         if (r < 0)
                 return log_error_errno(r, "out of memory");
         r = write_running_machine_resolv_conf(leader, text);
         if (r < 0)
-                return log_error_errno(r, "cannot point /etc/resolv.conf of machine %s at %s", machine, hs);
-        fprintf(stderr, "sessiond-egress: session %s: machine %s resolves through %s (its DNS stub)\n", name, machine, hs);
+                return log_error_errno(r, "cannot point /etc/resolv.conf of the machine of session %s at %s", name, hs);
+        fprintf(stderr, "sessiond-egress: session %s: its machine resolves through %s (its DNS stub)\n", name, hs);
         return 0;
 }

@@ -230,6 +230,13 @@ static int verb_setup(EgressContext *ctx, const char *name, bool update, int arg
                 goto finish;
         }
 
+        /* Nothing changes unless all of it can: an nspawn machine to point at its stub must be there. */
+        if (update && n_hosts > 0) {
+                r = net_dns_check(name);
+                if (r < 0)
+                        goto finish;
+        }
+
         r = ensure(ctx);
         if (r < 0)
                 goto finish;

@@ -9,6 +9,8 @@
 #    dropped again;
 #  - a machine started with AllowHost= (NAME.resolv bound read-only) gets another name: it resolves,
 #    the old one does not;
+#  - an update that could not reach the machine (its veth recorded, no such machine: here a fake
+#    record for a service session) fails before it changes anything;
 #  - the main PID stays the same; after stop nothing of either is left.
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
 . "$SESSIOND_TEST_DIR/egress-lib.sh"
@@ -125,6 +127,33 @@ resolves nsdu2 other.test 198.51.100.3 || fail "other.test does not resolve in n
 can nsdu2 other.test 80 || fail "nsdu2 cannot reach other.test:80"
 ! resolves nsdu2 allowed.test 198.51.100.2 || fail "allowed.test still resolves in nsdu2"
 echo "ok: nsdu2 follows"
+
+step "an update that cannot reach its machine changes nothing"
+write_session svcdu <<'S'
+[Session]
+Exec=/bin/sleep infinity
+[Egress]
+Allow=192.0.2.99/32
+S
+sessionctl start svcdu
+wait_state svcdu running 60
+before=$(nft list chain inet sessiond s_svcdu)
+# a veth record as net-up writes one, but machined knows no machine svcdu
+echo "vs-svcdu 10.222.255.1 10.222.255.2 - -" >/run/sessiond/egress-net/svcdu
+out=$(update svcdu '"allow":["192.0.2.99/32"],"allowHost":["allowed.test:80"],"dns":["203.0.113.2"]') &&
+        fail "UpdateEgress succeeded without the machine: $out"
+echo "$out"
+rm -f /run/sessiond/egress-net/svcdu
+assert_eq "$(nft list chain inet sessiond s_svcdu)" "$before" "svcdu's chain after the failed update"
+[[ ! -e /run/sessiond/egress/svcdu.conf ]] || fail "the failed update left a stub config"
+! systemctl is-active -q sessiond-dns@svcdu.service || fail "the failed update started a stub"
+# the control: without the record the same update goes through (a service session's stub)
+update svcdu '"allow":["192.0.2.99/32"],"allowHost":["allowed.test:80"],"dns":["203.0.113.2"]' ||
+        fail "the same update without the record failed"
+systemctl is-active -q sessiond-dns@svcdu.service || fail "no stub for svcdu after the update"
+sessionctl stop svcdu
+wait_until 60 unit_gone svcdu
+echo "ok: nothing changed by the update that could not reach its machine"
 
 step "stop: nothing of either is left"
 for n in nsdu nsdu2; do
