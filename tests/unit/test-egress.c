@@ -362,6 +362,7 @@ static void test_nft(void) {
         ASSERT_NFT(ctx, egress_session_remove(ctx, "b"));
         all = ruleset_full("table inet sessiond", false);        /* handles grow: compare without */
         ASSERT_STREQ(all, empty);
+        all = mfree(all);
         l = (strv_freep(&l), NULL);
         ASSERT_OK(egress_list_sessions(ctx, &l));
         ASSERT_TRUE(l[0] == NULL);
