@@ -299,9 +299,11 @@ static void viewer_free(Viewer *v) {
                         /* the command's own: its final reply (exit status) follows the output */
                         e->stream_viewer = NULL;
                         v->exec = NULL;
-                } else if (v->closing && v->out_len == 0)
+                } else if (v->closing && v->out_len == 0) {
                         (void) sd_varlink_reply(v->link, NULL); /* Attach: the terminal closed */
-                else
+                        if (t == t->agent->terminal)
+                                agent_linger_link(t->agent, v->link);
+                } else
                         (void) sd_varlink_error(v->link, "io.sessiond.Agent.ViewerDropped", NULL);
                 sd_varlink_unref(v->link);
                 free(v);
@@ -312,7 +314,10 @@ static void viewer_free(Viewer *v) {
         agent_touch(t->agent);
         if (!t->hangup)
                 terminal_update_events(t); /* a viewer that held the terminal back is gone */
-        terminal_maybe_free(t);
+        if (t == t->agent->terminal)
+                agent_linger_check(t->agent); /* the last viewer of an ended main command */
+        else
+                terminal_maybe_free(t);
 }
 
 static int on_viewer(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

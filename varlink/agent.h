@@ -24,6 +24,8 @@
 #define AGENT_SCROLLBACK_SIZE (64U * 1024U)
 #define AGENT_VIEWER_BUFFER_MAX (1024U * 1024U) /* a viewer this far behind is dropped */
 #define AGENT_CHUNK 65536U
+#define AGENT_LINGER_USEC (5U * 1000000U)   /* after the main command, for its viewers to drain */
+#define AGENT_LINGER_LINKS_MAX AGENT_VIEWERS_MAX
 #define AGENT_INPUT_MAX (64U * 1024U)       /* decoded bytes of one Input call */
 
 typedef struct Agent Agent;
@@ -112,6 +114,14 @@ struct Agent {
         unsigned n_execs;
         uint64_t next_id;
         uint64_t last_activity_usec;
+
+        /* The main command ended while its terminal had viewers: the agent lingers (at most
+         * AGENT_LINGER_USEC) until they have what it wrote last, then exits with exit_code. */
+        bool lingering;
+        int exit_code;
+        sd_event_source *linger_source, *linger_poll_source;
+        sd_varlink *linger_links[AGENT_LINGER_LINKS_MAX]; /* closed streamed viewers still sending */
+        unsigned n_linger_links;
 };
 
 /* agent-varlink.c */
@@ -119,6 +129,13 @@ extern bool agent_journal;
 extern bool agent_log_prefix;
 extern int agent_log_level;
 void agent_touch(Agent *a);
+/* The main command ended with this exit code: exits now, or once its terminal's viewers drained. */
+int agent_main_ended(Agent *a, int code);
+/* A streamed viewer of the main terminal closed while the agent lingers: keep its link until its
+ * last replies are written. */
+void agent_linger_link(Agent *a, sd_varlink *link);
+/* Exits if the agent lingers and nothing is left to drain. */
+void agent_linger_check(Agent *a);
 int agent_server_new(Agent *a, sd_varlink_server **ret);
 
 /* agent-exec.c */
