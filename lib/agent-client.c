@@ -21,6 +21,7 @@ int agent_error_to_errno(const char *error_id, sd_json_variant *parameters) {
                 { "io.sessiond.Agent.NotRunning",     ESHUTDOWN },
                 { "io.sessiond.Agent.TooManyExecs",   EUSERS    },
                 { "io.sessiond.Agent.TooManyViewers", EUSERS    },
+                { "io.sessiond.Agent.ViewerDropped",  ENOBUFS   },
                 { SD_VARLINK_ERROR_INVALID_PARAMETER, EINVAL    },
                 { SD_VARLINK_ERROR_EXPECTED_MORE,     EINVAL    },
                 /* sessiond's own, when the call went through io.sessiond.Manager */
@@ -158,6 +159,8 @@ struct AgentCall {
         const AgentExecOptions *options;
         AgentExecResult result;
         bool started, done, terminal;
+        bool attach;            /* a streamed Attach: no exit status, first reply: scrollback */
+        uint64_t scrollback;
         int fd;
         int error;
 };
@@ -165,7 +168,8 @@ struct AgentCall {
 typedef struct ExecReply {
         uint64_t id;
         int64_t pid;
-        const char *out, *err;
+        uint64_t scrollback;
+        const char *out, *err, *output;
         int64_t exit_status, signal;
         int timed_out;
 } ExecReply;
@@ -204,17 +208,22 @@ static int on_exec_reply(sd_varlink *link, sd_json_variant *parameters, const ch
                 { "pid",        _SD_JSON_VARIANT_TYPE_INVALID, sd_json_dispatch_int64,        offsetof(ExecReply, pid),         0 },
                 { "stdout",     SD_JSON_VARIANT_STRING,        sd_json_dispatch_const_string, offsetof(ExecReply, out),         0 },
                 { "stderr",     SD_JSON_VARIANT_STRING,        sd_json_dispatch_const_string, offsetof(ExecReply, err),         0 },
+                { "output",     SD_JSON_VARIANT_STRING,        sd_json_dispatch_const_string, offsetof(ExecReply, output),      0 },
+                { "scrollback", _SD_JSON_VARIANT_TYPE_INVALID, sd_json_dispatch_uint64,       offsetof(ExecReply, scrollback),  0 },
                 { "exitStatus", _SD_JSON_VARIANT_TYPE_INVALID, sd_json_dispatch_int64,        offsetof(ExecReply, exit_status), 0 },
                 { "signal",     _SD_JSON_VARIANT_TYPE_INVALID, sd_json_dispatch_int64,        offsetof(ExecReply, signal),      0 },
                 { "timedOut",   SD_JSON_VARIANT_BOOLEAN,       sd_json_dispatch_intbool,      offsetof(ExecReply, timed_out),   0 },
                 {}
         };
         AgentCall *c = userdata;
-        ExecReply p = { .id = UINT64_MAX, .pid = -1, .exit_status = -1, .signal = -1 };
+        ExecReply p = { .id = UINT64_MAX, .pid = -1, .exit_status = -1, .signal = -1, .scrollback = UINT64_MAX };
         int r;
 
         if (error_id) {
-                c->error = agent_error_to_errno(error_id, parameters);
+                /* A session's agent exits with its main command: for a viewer that is the end of
+                 * the terminal, as EOF on a terminal socket is. */
+                if (!(c->attach && c->started && streq(error_id, SD_VARLINK_ERROR_DISCONNECTED)))
+                        c->error = agent_error_to_errno(error_id, parameters);
                 c->done = true;
                 return 0;
         }
@@ -223,6 +232,14 @@ static int on_exec_reply(sd_varlink *link, sd_json_variant *parameters, const ch
         if (r < 0)
                 goto fail;
 
+        if (c->attach && !c->started) {
+                if (p.scrollback == UINT64_MAX) {
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                c->started = true;
+                c->scrollback = p.scrollback;
+        }
         if (p.pid > 0 && !c->started) {
                 c->started = true;
                 c->result.id = p.id;
@@ -245,9 +262,17 @@ static int on_exec_reply(sd_varlink *link, sd_json_variant *parameters, const ch
                 if (r < 0)
                         goto fail;
         }
+        if (p.output) {
+                /* a streamed terminal's bytes */
+                r = write_base64(c->options ? c->options->output_fds[0] : -EBADF, p.output);
+                if (r < 0)
+                        goto fail;
+        }
 
         if (!(flags & SD_VARLINK_REPLY_CONTINUES)) {
                 c->done = true;
+                if (c->attach)
+                        return 0; /* the terminal closed */
                 c->result.timed_out = p.timed_out;
                 if (p.signal > 0 && p.signal < 128) {
                         c->result.signal = (int) p.signal;
@@ -318,7 +343,7 @@ AgentCall *agent_call_free(AgentCall *c) {
 }
 
 static int call_start(sd_varlink *link, const char *method, sd_json_variant *params, const AgentExecOptions *o,
-                      bool terminal, AgentCall **ret) {
+                      bool terminal, bool attach, AgentCall **ret) {
         AgentCall *c;
         int r;
 
@@ -329,6 +354,7 @@ static int call_start(sd_varlink *link, const char *method, sd_json_variant *par
                 .link = sd_varlink_ref(link),
                 .options = o,
                 .terminal = terminal,
+                .attach = attach,
                 .fd = -EBADF,
         };
 
@@ -370,7 +396,7 @@ int agent_exec_start(sd_varlink *link, char * const *argv, const AgentExecOption
                 }
 
         char m[64];
-        r = call_start(link, method_name(o ? o->session : NULL, "Exec", m), params, o, false, &c);
+        r = call_start(link, method_name(o ? o->session : NULL, "Exec", m), params, o, false, false, &c);
         if (r < 0)
                 return r;
         if (ret_id)
@@ -394,12 +420,59 @@ int agent_exec_terminal_start(sd_varlink *link, char * const *argv, const AgentE
                 return r;
 
         char m[64];
-        r = call_start(link, method_name(o ? o->session : NULL, "ExecTerminal", m), params, o, true, &c);
+        r = call_start(link, method_name(o ? o->session : NULL, "ExecTerminal", m), params, o, true, false, &c);
         if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(c->fd);
         if (ret_id)
                 *ret_id = c->result.id;
+        *ret_call = c;
+        return 0;
+}
+
+int agent_exec_terminal_stream_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o,
+                                     unsigned rows, unsigned columns, AgentCall **ret_call, uint64_t *ret_id) {
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
+        AgentCall *c;
+        int r;
+
+        if (!argv || !argv[0])
+                return -EINVAL;
+
+        r = exec_params(argv, o, false, rows, columns, &params);
+        if (r < 0)
+                return r;
+        r = sd_json_variant_set_field_boolean(&params, "stream", true);
+        if (r < 0)
+                return r;
+
+        char m[64];
+        r = call_start(link, method_name(o ? o->session : NULL, "ExecTerminal", m), params, o, false, false, &c);
+        if (r < 0)
+                return r;
+        if (ret_id)
+                *ret_id = c->result.id;
+        *ret_call = c;
+        return 0;
+}
+
+int agent_attach_stream_start(sd_varlink *link, const char *session, const AgentExecOptions *o,
+                              AgentCall **ret_call, uint64_t *ret_scrollback) {
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
+        AgentCall *c;
+        char m[64];
+        int r;
+
+        r = sd_json_buildo(&params,
+                           SD_JSON_BUILD_PAIR_CONDITION(!!session, "name", SD_JSON_BUILD_STRING(session)),
+                           SD_JSON_BUILD_PAIR_BOOLEAN("stream", true));
+        if (r < 0)
+                return r;
+        r = call_start(link, method_name(session, "Attach", m), params, o, false, true, &c);
+        if (r < 0)
+                return r;
+        if (ret_scrollback)
+                *ret_scrollback = c->scrollback;
         *ret_call = c;
         return 0;
 }
@@ -555,4 +628,175 @@ int agent_describe(sd_varlink *link, AgentInfo *ret) {
                 .last_activity_usec = p.activity,
         };
         return 0;
+}
+
+/* ---- the input side of a streamed terminal ---- */
+
+struct AgentTerminalInput {
+        sd_varlink *link;
+        char *session;
+        uint64_t id;
+        uint8_t *buf;           /* typed, not yet sent */
+        size_t size;
+        unsigned rows, columns;
+        bool resize;            /* a window size not yet sent */
+        bool busy;              /* a call is out: the next one waits for its reply */
+        bool gone;              /* the terminal is gone: input is dropped */
+        int error;
+};
+
+AgentTerminalInput *agent_terminal_input_free(AgentTerminalInput *in) {
+        if (!in)
+                return NULL;
+        if (in->link) {
+                sd_varlink_set_userdata(in->link, NULL);
+                (void) sd_varlink_bind_reply(in->link, NULL);
+                sd_varlink_unref(in->link);
+        }
+        free(in->session);
+        free(in->buf);
+        free(in);
+        return NULL;
+}
+
+static int on_input_reply(sd_varlink *link, sd_json_variant *parameters, const char *error_id,
+                          sd_varlink_reply_flags_t flags, void *userdata) {
+        AgentTerminalInput *in = userdata;
+        int r;
+
+        if (!in)
+                return 0;
+        in->busy = false;
+        if (!error_id)
+                return 0;
+        r = agent_error_to_errno(error_id, parameters);
+        if (r == -ESRCH || r == -ESHUTDOWN || r == -ENOTTY) {
+                /* The command or terminal ended while we typed: nobody reads it any more. */
+                in->gone = true;
+                in->size = 0;
+        } else
+                in->error = r;
+        return 0;
+}
+
+int agent_terminal_input_new(sd_varlink *link, const char *session, uint64_t id, AgentTerminalInput **ret) {
+        AgentTerminalInput *in;
+        int r;
+
+        in = calloc(1, sizeof(*in));
+        if (!in)
+                return -ENOMEM;
+        in->link = sd_varlink_ref(link);
+        in->id = id;
+        in->buf = malloc(AGENT_TERMINAL_INPUT_MAX);
+        in->session = session ? strdup(session) : NULL;
+        if (!in->buf || (session && !in->session)) {
+                agent_terminal_input_free(in);
+                return -ENOMEM;
+        }
+        sd_varlink_set_userdata(link, in);
+        r = sd_varlink_bind_reply(link, on_input_reply);
+        if (r < 0) {
+                agent_terminal_input_free(in);
+                return r;
+        }
+        *ret = in;
+        return 0;
+}
+
+size_t agent_terminal_input_room(const AgentTerminalInput *in) {
+        return AGENT_TERMINAL_INPUT_MAX - in->size;
+}
+
+int agent_terminal_input_queue(AgentTerminalInput *in, const void *data, size_t size) {
+        if (in->gone)
+                return 0;
+        if (size > agent_terminal_input_room(in))
+                return -ENOBUFS;
+        memcpy(in->buf + in->size, data, size);
+        in->size += size;
+        return 0;
+}
+
+void agent_terminal_input_resize(AgentTerminalInput *in, unsigned rows, unsigned columns) {
+        in->rows = rows;
+        in->columns = columns;
+        in->resize = !in->gone;
+}
+
+static int input_send_next(AgentTerminalInput *in) {
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
+        char m[64];
+        int r;
+
+        if (in->busy || in->gone)
+                return 0;
+        if (in->resize) {
+                /* first, so that what is typed after a resize sees the new size */
+                r = sd_json_buildo(&params,
+                                   SD_JSON_BUILD_PAIR_CONDITION(!!in->session, "name", SD_JSON_BUILD_STRING(in->session)),
+                                   SD_JSON_BUILD_PAIR_CONDITION(in->id != AGENT_ID_MAIN, "id", SD_JSON_BUILD_UNSIGNED(in->id)),
+                                   SD_JSON_BUILD_PAIR_UNSIGNED("rows", in->rows),
+                                   SD_JSON_BUILD_PAIR_UNSIGNED("columns", in->columns));
+                if (r < 0)
+                        return r;
+                r = sd_varlink_invoke(in->link, method_name(in->session, "Resize", m), params);
+                if (r < 0)
+                        return r;
+                in->resize = false;
+                in->busy = true;
+                return 0;
+        }
+        if (in->size == 0)
+                return 0;
+        r = sd_json_buildo(&params,
+                           SD_JSON_BUILD_PAIR_CONDITION(!!in->session, "name", SD_JSON_BUILD_STRING(in->session)),
+                           SD_JSON_BUILD_PAIR_CONDITION(in->id != AGENT_ID_MAIN, "id", SD_JSON_BUILD_UNSIGNED(in->id)),
+                           SD_JSON_BUILD_PAIR_BASE64("data", in->buf, in->size));
+        if (r < 0)
+                return r;
+        r = sd_varlink_invoke(in->link, method_name(in->session, "Input", m), params);
+        if (r < 0)
+                return r;
+        in->size = 0;
+        in->busy = true;
+        return 0;
+}
+
+int agent_terminal_input_process(AgentTerminalInput *in, int *ret_fd, short *ret_events) {
+        int r;
+
+        for (;;) {
+                r = sd_varlink_process(in->link);
+                if (r < 0)
+                        return r;
+                if (in->error < 0)
+                        return in->error;
+                if (r == 0)
+                        break;
+        }
+        r = input_send_next(in);
+        if (r < 0)
+                return r;
+        *ret_fd = sd_varlink_get_fd(in->link);
+        *ret_events = (short) sd_varlink_get_events(in->link);
+        return 0;
+}
+
+int agent_terminal_input_flush(AgentTerminalInput *in) {
+        int r;
+
+        /* Used before hanging up (detach): what was typed before still arrives. */
+        for (;;) {
+                r = agent_terminal_input_process(in, &(int) {}, &(short) {});
+                if (r < 0)
+                        return r;
+                if (!in->busy && (in->size == 0 || in->gone) && !in->resize)
+                        return 0;
+                r = sd_varlink_wait(in->link, 5ULL * 1000000ULL);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return -ETIMEDOUT;
+        }
 }

@@ -6,7 +6,8 @@
  * NotRunning -ESHUTDOWN, TooManyExecs/TooManyViewers -EUSERS, ExecFailed the failing step's errno
  * (e.g. -ENOENT for a missing command), a refused parameter -EINVAL; via sessiond also
  * NoSuchSession -ENXIO, PermissionDenied -EACCES, BackendUnavailable -EHOSTDOWN, NoFdPassing
- * -EPROTONOSUPPORT (the session's agent is on AF_VSOCK: call Exec without fds). No function logs.
+ * -EPROTONOSUPPORT (the session's agent is on AF_VSOCK: call Exec without fds, terminals streamed),
+ * ViewerDropped -ENOBUFS. No function logs.
  *
  * sd-varlink (257) mixes up replies when a streaming call follows a plain call on one
  * connection: give agent_exec() and agent_exec_terminal_start() a fresh connection each. */
@@ -81,11 +82,35 @@ int agent_exec_start(sd_varlink *link, char * const *argv, const AgentExecOption
 int agent_exec_terminal_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o,
                               unsigned rows, unsigned columns, AgentCall **ret_call,
                               int *ret_fd, uint64_t *ret_id);
+/* Streamed terminals, where no fd can be handed over (an agent on AF_VSOCK, directly or through
+ * sessiond): the terminal's output is written to o->output_fds[0] as the 'more' replies come (blocking
+ * writes: a slow reader holds the command back, nothing is lost); input and window size changes go
+ * through an AgentTerminalInput on a second connection. Attach's call finishes when the terminal
+ * closes (agent_call_process() > 0, result unset). */
+int agent_exec_terminal_stream_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o,
+                                     unsigned rows, unsigned columns, AgentCall **ret_call, uint64_t *ret_id);
+int agent_attach_stream_start(sd_varlink *link, const char *session, const AgentExecOptions *o,
+                              AgentCall **ret_call, uint64_t *ret_scrollback);
 int agent_call_process(AgentCall *c, AgentExecResult *ret);
 int agent_call_wait(AgentCall *c, AgentExecResult *ret);
 AgentCall *agent_call_free(AgentCall *c);
 
 int agent_attach(sd_varlink *link, const char *session, bool read_only, int *ret_fd, uint64_t *ret_scrollback);
+
+/* The input side of a streamed terminal: typed bytes and window sizes are queued and sent as Input and
+ * Resize calls (io.sessiond.Agent, or .Manager with a session name) on link, a connection of its own,
+ * one call at a time (a window size first), without blocking. Poll the fd and events
+ * agent_terminal_input_process() returns. Input for a command or terminal that ended is dropped. */
+#define AGENT_TERMINAL_INPUT_MAX (48U * 1024U) /* queued bytes, and so at most one Input call's */
+typedef struct AgentTerminalInput AgentTerminalInput;
+int agent_terminal_input_new(sd_varlink *link, const char *session, uint64_t id, AgentTerminalInput **ret);
+AgentTerminalInput *agent_terminal_input_free(AgentTerminalInput *in);
+size_t agent_terminal_input_room(const AgentTerminalInput *in);
+int agent_terminal_input_queue(AgentTerminalInput *in, const void *data, size_t size);
+void agent_terminal_input_resize(AgentTerminalInput *in, unsigned rows, unsigned columns);
+int agent_terminal_input_process(AgentTerminalInput *in, int *ret_fd, short *ret_events);
+/* Sends what is queued and waits for the replies (at most 5 s each). */
+int agent_terminal_input_flush(AgentTerminalInput *in);
 int agent_resize(sd_varlink *link, const char *session, uint64_t id, unsigned rows, unsigned columns);
 int agent_kill(sd_varlink *link, uint64_t id, int sig);
 int agent_describe(sd_varlink *link, AgentInfo *ret);

@@ -344,28 +344,35 @@ int egress_table_ensure(EgressContext *ctx) {
                    false);
 }
 
-int egress_forward_guard(EgressContext *ctx, bool on) {
+int egress_forward_guard(EgressContext *ctx, bool ipv4, bool ipv6) {
+        _cleanup_(cmds_done) Cmds c = {};
         int r;
 
         assert(ctx);
 
-        if (!on) {
+        if (!ipv4 && !ipv6) {
                 r = run(ctx, "delete chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n", false);
                 return r == -ENOENT ? 0 : r;
         }
+        r = cmds_open(&c);
+        if (r < 0)
+                return r;
         /* After the "forward" chain (priority filter): machines' own traffic has met its
          * session's policy there; here only the question whether it is a machine's at all. The
-         * veth names are session_veth_name()'s: "vs-NAME" or "vs_" + a hash. */
-        return run(ctx,
-                   "add chain " T " " EGRESS_FORWARD_GUARD_CHAIN
-                   " { type filter hook forward priority filter + 10; policy accept; }\n"
-                   "flush chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs-*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs_*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs-*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs_*\" accept\n"
-                   "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " counter drop\n",
-                   false);
+         * veth names are session_veth_name()'s: "vs-NAME" or "vs_" + a hash. Only the families
+         * whose forwarding is sessiond's: the host may route the other one of its own accord. */
+        fputs("add chain " T " " EGRESS_FORWARD_GUARD_CHAIN
+              " { type filter hook forward priority filter + 10; policy accept; }\n"
+              "flush chain " T " " EGRESS_FORWARD_GUARD_CHAIN "\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs-*\" accept\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " iifname \"vs_*\" accept\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs-*\" accept\n"
+              "add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " oifname \"vs_*\" accept\n", c.f);
+        if (ipv4)
+                fputs("add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " meta nfproto ipv4 counter drop\n", c.f);
+        if (ipv6)
+                fputs("add rule " T " " EGRESS_FORWARD_GUARD_CHAIN " meta nfproto ipv6 counter drop\n", c.f);
+        return cmds_run(ctx, &c, false);
 }
 
 int egress_table_remove(EgressContext *ctx) {
@@ -563,7 +570,6 @@ static int parse_json_output(EgressContext *ctx, sd_json_variant **ret) {
         return 0;
 }
 
-/* Handles of the rules in chain "from" that jump to chain "chain". */
 /* True if the rule's expressions hold `iifname "IFNAME"`. */
 static bool rule_matches_iifname(sd_json_variant *expr, const char *ifname) {
         for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
@@ -579,10 +585,13 @@ static bool rule_matches_iifname(sd_json_variant *expr, const char *ifname) {
         return false;
 }
 
-/* The handles of the rules in chain FROM that jump to CHAIN (and, with ifname, match that input
- * interface). */
-static int find_jump_handles(EgressContext *ctx, const char *from, const char *chain, const char *ifname,
-                             uint64_t **ret, size_t *ret_n) {
+/* Decides for one rule (its JSON object, "handle" checked) whether its handle is collected. */
+typedef bool (*RuleMatchFn)(sd_json_variant *rule, const void *userdata);
+
+/* The handles of the rules in chain FROM of sessiond's table for which MATCH says yes. A chain
+ * that does not exist (a table from before it) has none. */
+static int list_chain_rule_handles(EgressContext *ctx, const char *from, RuleMatchFn match, const void *userdata,
+                                   uint64_t **ret, size_t *ret_n) {
         _cleanup_free_ char *cmd = NULL;
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
         _cleanup_free_ uint64_t *handles = NULL;
@@ -590,60 +599,10 @@ static int find_jump_handles(EgressContext *ctx, const char *from, const char *c
         size_t n = 0;
         int r;
 
-        if (asprintf(&cmd, "list chain " T " %s\n", from) < 0)
-                return -ENOMEM;
-        r = run(ctx, cmd, true);
-        if (r < 0)
-                return r;
-        r = parse_json_output(ctx, &v);
-        if (r < 0)
-                return r;
-        a = sd_json_variant_by_key(v, "nftables");
-
-        handles = calloc(sd_json_variant_elements(a) + 1, sizeof(uint64_t));
-        if (!handles)
-                return -ENOMEM;
-
-        for (size_t i = 0; i < sd_json_variant_elements(a); i++) {
-                sd_json_variant *rule, *expr, *handle;
-
-                rule = sd_json_variant_by_key(sd_json_variant_by_index(a, i), "rule");
-                if (!rule)
-                        continue;
-                handle = sd_json_variant_by_key(rule, "handle");
-                expr = sd_json_variant_by_key(rule, "expr");
-                if (!handle || !sd_json_variant_is_unsigned(handle) || !expr || !sd_json_variant_is_array(expr))
-                        continue;
-                if (ifname && !rule_matches_iifname(expr, ifname))
-                        continue;
-                for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
-                        sd_json_variant *jump, *target;
-
-                        jump = sd_json_variant_by_key(sd_json_variant_by_index(expr, j), "jump");
-                        target = jump ? sd_json_variant_by_key(jump, "target") : NULL;
-                        if (target && sd_json_variant_is_string(target) &&
-                            streq(sd_json_variant_string(target), chain)) {
-                                handles[n++] = sd_json_variant_unsigned(handle);
-                                break;
-                        }
-                }
-        }
-
-        *ret = TAKE_PTR(handles);
-        *ret_n = n;
-        return 0;
-}
-
-/* The handles of the rules in chain FROM whose comment is COMMENT. A chain that does not exist
- * (a table from before it) has none. */
-static int find_comment_handles(EgressContext *ctx, const char *from, const char *comment,
-                                uint64_t **ret, size_t *ret_n) {
-        _cleanup_free_ char *cmd = NULL;
-        _cleanup_(sd_json_variant_unrefp) sd_json_variant *v = NULL;
-        _cleanup_free_ uint64_t *handles = NULL;
-        sd_json_variant *a;
-        size_t n = 0;
-        int r;
+        assert(ctx);
+        assert(match);
+        assert(ret);
+        assert(ret_n);
 
         if (asprintf(&cmd, "list chain " T " %s\n", from) < 0)
                 return -ENOMEM;
@@ -664,20 +623,64 @@ static int find_comment_handles(EgressContext *ctx, const char *from, const char
         if (!handles)
                 return -ENOMEM;
         for (size_t i = 0; i < sd_json_variant_elements(a); i++) {
-                sd_json_variant *rule, *c, *handle;
+                sd_json_variant *rule, *handle;
 
                 rule = sd_json_variant_by_key(sd_json_variant_by_index(a, i), "rule");
                 if (!rule)
                         continue;
                 handle = sd_json_variant_by_key(rule, "handle");
-                c = sd_json_variant_by_key(rule, "comment");
-                if (handle && sd_json_variant_is_unsigned(handle) && c && sd_json_variant_is_string(c) &&
-                    streq(sd_json_variant_string(c), comment))
-                        handles[n++] = sd_json_variant_unsigned(handle);
+                if (!handle || !sd_json_variant_is_unsigned(handle) || !match(rule, userdata))
+                        continue;
+                handles[n++] = sd_json_variant_unsigned(handle);
         }
         *ret = TAKE_PTR(handles);
         *ret_n = n;
         return 0;
+}
+
+typedef struct JumpMatch {
+        const char *chain;
+        const char *ifname;     /* NULL: any */
+} JumpMatch;
+
+/* A rule that jumps to JumpMatch.chain (and, with ifname, matches that input interface). */
+static bool rule_jumps(sd_json_variant *rule, const void *userdata) {
+        const JumpMatch *m = userdata;
+        sd_json_variant *expr = sd_json_variant_by_key(rule, "expr");
+
+        if (!expr || !sd_json_variant_is_array(expr))
+                return false;
+        if (m->ifname && !rule_matches_iifname(expr, m->ifname))
+                return false;
+        for (size_t j = 0; j < sd_json_variant_elements(expr); j++) {
+                sd_json_variant *jump, *target;
+
+                jump = sd_json_variant_by_key(sd_json_variant_by_index(expr, j), "jump");
+                target = jump ? sd_json_variant_by_key(jump, "target") : NULL;
+                if (target && sd_json_variant_is_string(target) && streq(sd_json_variant_string(target), m->chain))
+                        return true;
+        }
+        return false;
+}
+
+/* A rule whose comment is the string USERDATA. */
+static bool rule_has_comment(sd_json_variant *rule, const void *userdata) {
+        sd_json_variant *c = sd_json_variant_by_key(rule, "comment");
+
+        return c && sd_json_variant_is_string(c) && streq(sd_json_variant_string(c), userdata);
+}
+
+/* The handles of the rules in chain FROM that jump to CHAIN (and, with ifname, match that input
+ * interface). */
+static int find_jump_handles(EgressContext *ctx, const char *from, const char *chain, const char *ifname,
+                             uint64_t **ret, size_t *ret_n) {
+        return list_chain_rule_handles(ctx, from, rule_jumps, &(const JumpMatch) { chain, ifname }, ret, ret_n);
+}
+
+/* The handles of the rules in chain FROM whose comment is COMMENT. */
+static int find_comment_handles(EgressContext *ctx, const char *from, const char *comment,
+                                uint64_t **ret, size_t *ret_n) {
+        return list_chain_rule_handles(ctx, from, rule_has_comment, comment, ret, ret_n);
 }
 
 static int write_delete_commented(EgressContext *ctx, FILE *f, const char *from, const char *comment) {
@@ -882,6 +885,12 @@ int egress_session_add_interface(EgressContext *ctx, const char *session, const 
          * (nothing else may open one to it, as to a service session's sockets behind the host's
          * firewall); these rules carry the chain's name as comment, so that they go with it. */
         if (asprintf(&cmd,
+                     /* The link's own IPv6 housekeeping, which never leaves it: without neighbour
+                      * discovery the machine cannot find its default router; the multicast
+                      * listener reports its kernel sends as the link comes up are no egress
+                      * (and would be counted as drops). */
+                     "add rule " T " machines iifname \"%1$s\" icmpv6 type { mld-listener-report,"
+                     " nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report } accept comment \"%2$s\"\n"
                      "add rule " T " machines iifname \"%1$s\" jump %2$s\n"
                      "add rule " T " machines oifname \"%1$s\" ct state established,related accept comment \"%2$s\"\n"
                      "add rule " T " machines oifname \"%1$s\" drop comment \"%2$s\"\n",
@@ -891,15 +900,16 @@ int egress_session_add_interface(EgressContext *ctx, const char *session, const 
 }
 
 int egress_session_set_masquerade(EgressContext *ctx, const char *session, const char *ifname,
-                                  struct in_addr address) {
+                                  struct in_addr address, const struct in6_addr *address6) {
         _cleanup_free_ char *chain = NULL;
         _cleanup_(cmds_done) Cmds c = {};
-        char a[INET_ADDRSTRLEN];
+        char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
         int r;
 
         assert(ctx);
 
-        if (!ifname_ok(ifname) || !inet_ntop(AF_INET, &address, a, sizeof(a)))
+        if (!ifname_ok(ifname) || !inet_ntop(AF_INET, &address, a, sizeof(a)) ||
+            (address6 && !inet_ntop(AF_INET6, address6, a6, sizeof(a6))))
                 return -EINVAL;
         r = egress_session_object_name(session, NULL, &chain);
         if (r < 0)
@@ -907,12 +917,15 @@ int egress_session_set_masquerade(EgressContext *ctx, const char *session, const
         r = cmds_open(&c);
         if (r < 0)
                 return r;
-        /* Replaces the rule of an earlier start (its address may differ), in one batch. */
+        /* Replaces the rules of an earlier start (its addresses may differ), in one batch. */
         r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_NAT_CHAIN, chain);
         if (r < 0)
                 return r;
         fprintf(c.f, "add rule " T " " EGRESS_MACHINES_NAT_CHAIN " ip saddr %s oifname != \"%s\" masquerade comment \"%s\"\n",
                 a, ifname, chain);
+        if (address6)
+                fprintf(c.f, "add rule " T " " EGRESS_MACHINES_NAT_CHAIN " ip6 saddr %s oifname != \"%s\" masquerade comment \"%s\"\n",
+                        a6, ifname, chain);
         return cmds_run(ctx, &c, false);
 }
 
@@ -940,6 +953,29 @@ int egress_session_set_dns_redirect(EgressContext *ctx, const char *session, con
         FOREACH_ARRAY_STR(proto, "udp", "tcp")
                 fprintf(c.f, "add rule " T " " EGRESS_MACHINES_DNS_CHAIN " iifname \"%s\" ip daddr %s %s dport 53"
                         " dnat ip to %s:53 comment \"%s\"\n", ifname, h, *proto, a, chain);
+        return cmds_run(ctx, &c, false);
+}
+
+int egress_session_remove_dns_redirect(EgressContext *ctx, const char *session) {
+        _cleanup_free_ char *chain = NULL;
+        _cleanup_(cmds_done) Cmds c = {};
+        int r;
+
+        assert(ctx);
+
+        r = egress_session_object_name(session, NULL, &chain);
+        if (r < 0)
+                return r;
+        r = cmds_open(&c);
+        if (r < 0)
+                return r;
+        r = write_delete_commented(ctx, c.f, EGRESS_MACHINES_DNS_CHAIN, chain);
+        if (r < 0)
+                return r;
+        if (fflush(c.f) != 0 || ferror(c.f))
+                return -ENOMEM;
+        if (c.size == 0)
+                return 0;       /* none there */
         return cmds_run(ctx, &c, false);
 }
 

@@ -21,11 +21,15 @@
  *                    for sockets below sessiond.slice.
  *   chain machines   per machine veth: "iifname "vs-x" jump s_N" (egress_session_add_interface(); for
  *                    nspawn sessions, whose packets reach the host through the forward hook; the
- *                    session's chain is the same one; also "oifname "vs-x" ct state established,related
- *                    accept" and "oifname "vs-x" drop", commented with the chain's name. Removed with
- *                    the session.)
- *   chain machines_nat per machine: "ip saddr A oifname != "vs-x" masquerade" (A its side of the
- *                    veth), commented with the chain's name (egress_session_set_masquerade()).
+ *                    session's chain is the same one; before it "iifname "vs-x" icmpv6 type
+ *                    { mld-listener-report, nd-neighbor-solicit, nd-neighbor-advert,
+ *                    mld2-listener-report } accept", the link's own IPv6 neighbour discovery and
+ *                    multicast listener reports, which never leave the link; also "oifname "vs-x"
+ *                    ct state established,related accept" and "oifname "vs-x" drop"; all but the
+ *                    jump commented with the chain's name. Removed with the session.)
+ *   chain machines_nat per machine: "ip saddr A oifname != "vs-x" masquerade" and the same with
+ *                    "ip6 saddr A6" (A, A6 its side of the veth), commented with the chain's name
+ *                    (egress_session_set_masquerade()).
  *   chain machines_dns per machine with a DNS stub: "iifname "vs-x" ip daddr H udp/tcp dport 53 dnat
  *                    ip to S:53" (H the host's side of the veth, S the stub's loopback address),
  *                    commented with the chain's name (egress_session_set_dns_redirect()).
@@ -151,22 +155,26 @@ int egress_session_add_resolved(EgressContext *ctx, const char *session, int fam
  * to the host itself, and lets out to it only what answers its connections; a second call for the
  * same interface adds nothing. */
 int egress_session_add_interface(EgressContext *ctx, const char *session, const char *ifname);
-/* Masquerades what the machine sends from ADDRESS (its side of the veth IFNAME) out of any other
- * interface; replaces the session's earlier masquerade rule. */
-/* While sessiond-egress has turned IPv4 forwarding on for machines, the host must not start
- * routing anything else: a base chain drops what is forwarded neither from nor to a session's
- * veth (EGRESS_VETH_PREFIXES). on=false removes it; removing one that is not there is not an
- * error. */
+/* While sessiond-egress has turned IPv4 (ipv4) and/or IPv6 (ipv6) forwarding on for machines, the
+ * host must not start routing anything else of that family: a base chain drops what of it is
+ * forwarded neither from nor to a session's veth (EGRESS_VETH_PREFIXES); a family whose forwarding
+ * was on before is left alone (the host routes it by its own choice). Both false removes the
+ * chain; removing one that is not there is not an error. */
 #define EGRESS_FORWARD_GUARD_CHAIN "forward_guard"
-int egress_forward_guard(EgressContext *ctx, bool on);
+int egress_forward_guard(EgressContext *ctx, bool ipv4, bool ipv6);
+/* Masquerades what the machine sends from ADDRESS (and from ADDRESS6 unless NULL: its sides of the
+ * veth IFNAME) out of any other interface; replaces the session's earlier masquerade rules. */
 int egress_session_set_masquerade(EgressContext *ctx, const char *session, const char *ifname,
-                                  struct in_addr address);
+                                  struct in_addr address, const struct in6_addr *address6);
 /* DNS (udp and tcp port 53) that the machine sends to HOST (the host's side of the veth IFNAME) goes
  * to STUB port 53 instead, the session's DNS stub on the host's loopback (the session's chain
  * accepts it there, and nothing else on port 53); replaces the session's earlier redirect. The
  * kernel routes to a loopback address from the veth only with route_localnet on it. */
 int egress_session_set_dns_redirect(EgressContext *ctx, const char *session, const char *ifname,
                                     struct in_addr host, struct in_addr stub);
+
+/* Takes the session's DNS redirect away (its AllowHost= names are gone); none there is not an error. */
+int egress_session_remove_dns_redirect(EgressContext *ctx, const char *session);
 
 /* Packets/bytes dropped for the session so far. */
 int egress_session_counters(EgressContext *ctx, const char *session, uint64_t *ret_packets, uint64_t *ret_bytes);

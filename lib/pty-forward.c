@@ -86,28 +86,38 @@ int pty_forward_run(int sock, int detach_char, bool read_only, const PtyForwardH
         }
 
         for (;;) {
-                struct pollfd p[4] = {
+                size_t room = sizeof(buf);
+                struct pollfd p[3 + PTY_FORWARD_EXTRA_MAX] = {
                         { .fd = sock, .events = POLLIN },
                         { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
                         { .fd = sfd, .events = POLLIN },
                         { .fd = -1 },
+                        { .fd = -1 },
                 };
 
                 if (!extra_done) {
-                        int fd = -1;
-                        short events = 0;
-                        r = hooks->extra(hooks->userdata, &fd, &events);
+                        r = hooks->extra(hooks->userdata, p + 3);
                         if (r < 0)
                                 goto finish;
-                        if (r > 0)
+                        if (r > 0) {
                                 extra_done = true;
-                        else {
-                                p[3].fd = fd;
-                                p[3].events = events;
+                                p[3].fd = p[4].fd = -1;
+                                if (sock < 0) {
+                                        r = 0;
+                                        goto finish;
+                                }
                         }
                 }
+                if (sock < 0 && !read_only) {
+                        /* Streamed: read no more than the input side takes now. */
+                        room = hooks->input_room(hooks->userdata);
+                        if (room > sizeof(buf))
+                                room = sizeof(buf);
+                        if (room == 0)
+                                p[1].fd = -1;
+                }
 
-                if (poll(p, 4, -1) < 0) {
+                if (poll(p, ELEMENTSOF(p), -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = -errno;
@@ -141,7 +151,7 @@ int pty_forward_run(int sock, int detach_char, bool read_only, const PtyForwardH
                 }
 
                 if (p[1].revents & (POLLIN|POLLHUP|POLLERR)) {
-                        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+                        ssize_t n = read(STDIN_FILENO, buf, room);
                         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                                 continue;
                         if (n <= 0) {
@@ -151,13 +161,22 @@ int pty_forward_run(int sock, int detach_char, bool read_only, const PtyForwardH
                         if (detach_char >= 0) {
                                 uint8_t *d = memchr(buf, detach_char, (size_t) n);
                                 if (d) {
-                                        (void) write_all(sock, buf, (size_t) (d - buf));
+                                        if (sock >= 0)
+                                                (void) write_all(sock, buf, (size_t) (d - buf));
+                                        else if (!read_only)
+                                                (void) hooks->input(hooks->userdata, buf, (size_t) (d - buf));
                                         r = 1;
                                         goto finish;
                                 }
                         }
                         if (read_only)
                                 continue; /* only the detach key counts */
+                        if (sock < 0) {
+                                r = hooks->input(hooks->userdata, buf, (size_t) n);
+                                if (r < 0)
+                                        goto finish;
+                                continue;
+                        }
                         r = write_all(sock, buf, (size_t) n);
                         if (r == -EPIPE || r == -ECONNRESET) {
                                 r = 0; /* the other side ended while we typed */

@@ -159,31 +159,44 @@ int rtnl_link_delete(Rtnl *rtnl, int ifindex) {
         return transact(rtnl, &req);
 }
 
-int rtnl_address_add_ipv4(Rtnl *rtnl, int ifindex, struct in_addr address, unsigned prefixlen) {
+static int address_add(Rtnl *rtnl, int ifindex, int family, const void *address, size_t size,
+                       unsigned prefixlen) {
         Request req = {
                 .nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
                 .nh.nlmsg_type = RTM_NEWADDR,
                 .nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
-                .ifa.ifa_family = AF_INET,
+                .ifa.ifa_family = family,
                 .ifa.ifa_prefixlen = prefixlen,
+                /* IPv6: usable at once, no duplicate address detection (the link has two ends,
+                 * both ours; DAD would hold the address "tentative" for a second or more) */
+                .ifa.ifa_flags = family == AF_INET6 ? IFA_F_NODAD : 0,
                 .ifa.ifa_scope = RT_SCOPE_UNIVERSE,
                 .ifa.ifa_index = ifindex,
         };
 
         assert(rtnl);
-        if (prefixlen > 32)
+        if (prefixlen > size * 8)
                 return -EINVAL;
-        add_attr(&req, IFA_LOCAL, &address, sizeof(address));
-        add_attr(&req, IFA_ADDRESS, &address, sizeof(address));
+        add_attr(&req, IFA_LOCAL, address, size);
+        add_attr(&req, IFA_ADDRESS, address, size);
         return transact(rtnl, &req);
 }
 
-int rtnl_route_add_default_ipv4(Rtnl *rtnl, int ifindex, struct in_addr gateway) {
+int rtnl_address_add_ipv4(Rtnl *rtnl, int ifindex, struct in_addr address, unsigned prefixlen) {
+        return address_add(rtnl, ifindex, AF_INET, &address, sizeof(address), prefixlen);
+}
+
+int rtnl_address_add_ipv6(Rtnl *rtnl, int ifindex, const struct in6_addr *address, unsigned prefixlen) {
+        assert(address);
+        return address_add(rtnl, ifindex, AF_INET6, address, sizeof(*address), prefixlen);
+}
+
+static int route_add_default(Rtnl *rtnl, int ifindex, int family, const void *gateway, size_t size) {
         Request req = {
                 .nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
                 .nh.nlmsg_type = RTM_NEWROUTE,
                 .nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
-                .rtm.rtm_family = AF_INET,
+                .rtm.rtm_family = family,
                 .rtm.rtm_dst_len = 0,
                 .rtm.rtm_table = RT_TABLE_MAIN,
                 .rtm.rtm_protocol = RTPROT_STATIC,
@@ -193,13 +206,24 @@ int rtnl_route_add_default_ipv4(Rtnl *rtnl, int ifindex, struct in_addr gateway)
         uint32_t oif = (uint32_t) ifindex;
 
         assert(rtnl);
-        add_attr(&req, RTA_GATEWAY, &gateway, sizeof(gateway));
+        add_attr(&req, RTA_GATEWAY, gateway, size);
         add_attr(&req, RTA_OIF, &oif, sizeof(oif));
         return transact(rtnl, &req);
 }
 
+int rtnl_route_add_default_ipv4(Rtnl *rtnl, int ifindex, struct in_addr gateway) {
+        return route_add_default(rtnl, ifindex, AF_INET, &gateway, sizeof(gateway));
+}
+
+int rtnl_route_add_default_ipv6(Rtnl *rtnl, int ifindex, const struct in6_addr *gateway) {
+        assert(gateway);
+        return route_add_default(rtnl, ifindex, AF_INET6, gateway, sizeof(*gateway));
+}
+
 typedef struct Addresses {
-        struct in_addr *a;
+        int family;
+        size_t size;            /* of one address */
+        void *a;
         size_t n, allocated;
 } Addresses;
 
@@ -208,35 +232,35 @@ static int address_cb(const struct nlmsghdr *nh, void *userdata) {
         const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
         int len;
 
-        if (nh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET)
+        if (nh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != l->family)
                 return 0;
         len = (int) IFA_PAYLOAD(nh);
         for (const struct rtattr *rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
                 if ((rta->rta_type != IFA_LOCAL && rta->rta_type != IFA_ADDRESS) ||
-                    RTA_PAYLOAD(rta) != sizeof(struct in_addr))
+                    RTA_PAYLOAD(rta) != l->size)
                         continue;
                 if (l->n == l->allocated) {
                         size_t m = l->allocated ? l->allocated * 2 : 16;
-                        struct in_addr *p = reallocarray(l->a, m, sizeof(struct in_addr));
+                        void *p = reallocarray(l->a, m, l->size);
 
                         if (!p)
                                 return -ENOMEM;
                         l->a = p;
                         l->allocated = m;
                 }
-                memcpy(&l->a[l->n++], RTA_DATA(rta), sizeof(struct in_addr));
+                memcpy((uint8_t *) l->a + l->n++ * l->size, RTA_DATA(rta), l->size);
         }
         return 0;
 }
 
-int rtnl_addresses_ipv4(Rtnl *rtnl, struct in_addr **ret, size_t *ret_n) {
+static int addresses(Rtnl *rtnl, int family, size_t size, void **ret, size_t *ret_n) {
         Request req = {
                 .nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
                 .nh.nlmsg_type = RTM_GETADDR,
                 .nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-                .ifa.ifa_family = AF_INET,
+                .ifa.ifa_family = family,
         };
-        Addresses l = {};
+        Addresses l = { .family = family, .size = size };
         int r;
 
         assert(rtnl);
@@ -253,4 +277,12 @@ int rtnl_addresses_ipv4(Rtnl *rtnl, struct in_addr **ret, size_t *ret_n) {
         *ret = l.a;
         *ret_n = l.n;
         return 0;
+}
+
+int rtnl_addresses_ipv4(Rtnl *rtnl, struct in_addr **ret, size_t *ret_n) {
+        return addresses(rtnl, AF_INET, sizeof(struct in_addr), (void **) ret, ret_n);
+}
+
+int rtnl_addresses_ipv6(Rtnl *rtnl, struct in6_addr **ret, size_t *ret_n) {
+        return addresses(rtnl, AF_INET6, sizeof(struct in6_addr), (void **) ret, ret_n);
 }

@@ -18,6 +18,7 @@
 
 typedef struct ExecArgs {
         bool terminal;
+        bool stream;
         char **env;
         size_t n_env;
         const char *workdir;
@@ -33,6 +34,8 @@ static void exec_help(void) {
                "(128+N if killed by signal N). stdin, stdout and stderr are handed over as they are;\n"
                "in a VM (Backend=vmspawn, AF_VSOCK) stdin is sent up front and output streamed.\n\n"
                "  -t --tty             run the command on a new terminal (interactive)\n"
+               "     --stream          with --tty: stream the terminal through the agent's connection\n"
+               "                       (as in a VM, where it is the default) instead of taking its fd\n"
                "  -E --env=KEY=VALUE   set an environment variable (repeatable)\n"
                "  -C --workdir=DIR     working directory (absolute)\n"
                "     --timeout=SEC     kill the command with SIGKILL after SEC seconds\n"
@@ -52,7 +55,7 @@ static int parse_seconds(const char *s, uint64_t *ret) {
 }
 
 static int exec_parse(int argc, char **argv, ExecArgs *a) {
-        enum { ARG_TIMEOUT = 0x100, ARG_AGENT_SOCKET };
+        enum { ARG_TIMEOUT = 0x100, ARG_AGENT_SOCKET, ARG_STREAM };
         static const struct option options[] = {
                 { "help",         no_argument,       NULL, 'h'              },
                 { "tty",          no_argument,       NULL, 't'              },
@@ -60,6 +63,7 @@ static int exec_parse(int argc, char **argv, ExecArgs *a) {
                 { "workdir",      required_argument, NULL, 'C'              },
                 { "timeout",      required_argument, NULL, ARG_TIMEOUT      },
                 { "agent-socket", required_argument, NULL, ARG_AGENT_SOCKET },
+                { "stream",       no_argument,       NULL, ARG_STREAM       },
                 {}
         };
         int c;
@@ -102,9 +106,17 @@ static int exec_parse(int argc, char **argv, ExecArgs *a) {
                 case ARG_AGENT_SOCKET:
                         a->agent_socket = optarg;
                         break;
+                case ARG_STREAM:
+                        a->stream = true;
+                        break;
                 default:
                         return -EINVAL;
                 }
+
+        if (a->stream && !a->terminal) {
+                fprintf(stderr, "--stream only applies to --tty.\n");
+                return -EINVAL;
+        }
 
         if (optind >= argc) {
                 fprintf(stderr, "Expected a session name and a command.\n");
@@ -126,7 +138,7 @@ static int exec_failed(const ExecArgs *a, int r) {
                 fprintf(stderr, "No such session: %s\n", a->name);
         else if (r == -EPROTONOSUPPORT)
                 fprintf(stderr, "Session %s is a VM (Backend=vmspawn): its agent is reached over AF_VSOCK, "
-                        "which cannot hand over a terminal; run the command without --tty.\n", a->name);
+                        "which passes no fds.\n", a->name);
         else if (r == -ESHUTDOWN)
                 fprintf(stderr, "Session %s has ended.\n", a->name);
         else
@@ -172,6 +184,7 @@ typedef struct TerminalState {
         AgentCall *call;
         sd_varlink *link;
         sd_varlink *control;    /* second connection for Resize; the first one carries the call */
+        AgentTerminalInput *input; /* streamed: Input and Resize go here, on the second connection */
         const char *address;
         const char *session;
         uint64_t id;
@@ -180,7 +193,7 @@ typedef struct TerminalState {
         bool done;
 } TerminalState;
 
-static int terminal_extra(void *userdata, int *ret_fd, short *ret_events) {
+static int terminal_extra(void *userdata, struct pollfd ret[PTY_FORWARD_EXTRA_MAX]) {
         TerminalState *s = userdata;
         int r;
 
@@ -194,19 +207,41 @@ static int terminal_extra(void *userdata, int *ret_fd, short *ret_events) {
                 s->done = true;
                 return 1;
         }
-        *ret_fd = sd_varlink_get_fd(s->link);
-        *ret_events = (short) sd_varlink_get_events(s->link);
+        ret[0].fd = sd_varlink_get_fd(s->link);
+        ret[0].events = (short) sd_varlink_get_events(s->link);
+        if (s->input) {
+                r = agent_terminal_input_process(s->input, &ret[1].fd, &ret[1].events);
+                if (r < 0) {
+                        s->error = r;
+                        return r;
+                }
+        }
         return 0;
+}
+
+static size_t terminal_input_room(void *userdata) {
+        TerminalState *s = userdata;
+        return agent_terminal_input_room(s->input);
+}
+
+static int terminal_input(void *userdata, const void *data, size_t size) {
+        TerminalState *s = userdata;
+        return agent_terminal_input_queue(s->input, data, size);
 }
 
 static void terminal_winch(void *userdata, unsigned rows, unsigned columns) {
         TerminalState *s = userdata;
 
+        if (s->input) {
+                agent_terminal_input_resize(s->input, rows, columns);
+                return;
+        }
         if (!s->control && agent_connect(s->address, &s->control) < 0)
                 return;
         (void) agent_resize(s->control, s->session, s->id, rows, columns);
 }
 
+/* Returns the exit code, or -EPROTONOSUPPORT (nothing ran) where no fds pass. */
 static int exec_terminal(const ExecArgs *a, sd_varlink *link, const char *address, const AgentExecOptions *o) {
         TerminalState s = { .link = link, .address = address, .session = o->session };
         _cleanup_close_ int fd = -EBADF;
@@ -217,6 +252,8 @@ static int exec_terminal(const ExecArgs *a, sd_varlink *link, const char *addres
 
         (void) pty_forward_get_size(STDOUT_FILENO, &rows, &columns);
         r = agent_exec_terminal_start(link, a->cmd, o, rows, columns, &s.call, &fd, &s.id);
+        if (r == -EPROTONOSUPPORT)
+                return r; /* no fds to this session's agent: the caller retries streamed */
         if (r < 0)
                 return exec_failed(a, r);
 
@@ -242,6 +279,58 @@ static int exec_terminal(const ExecArgs *a, sd_varlink *link, const char *addres
                 s.error = r;
         if (s.error < 0) {
                 fprintf(stderr, "Lost the command in session %s: %s\n", a->name, strerror(-s.error));
+                return EXIT_AGENT_FAILED;
+        }
+        return exit_code_of(&s.result);
+}
+
+/* Streamed terminal: for a session whose agent takes no fds (Backend=vmspawn, AF_VSOCK), or with
+ * --stream. The agent still runs the command on a PTY of its own; the terminal's output comes in the
+ * call's replies and is written to stdout as it comes (a slow stdout holds the command back), typed
+ * input and window sizes go as Input and Resize calls on a second connection. */
+static int exec_terminal_streamed(const ExecArgs *a, sd_varlink *link, const char *address, const AgentExecOptions *o) {
+        TerminalState s = { .link = link, .address = address, .session = o->session };
+        struct termios saved;
+        unsigned rows = 0, columns = 0;
+        bool raw;
+        int r;
+
+        (void) pty_forward_get_size(STDOUT_FILENO, &rows, &columns);
+        r = agent_exec_terminal_stream_start(link, a->cmd, o, rows, columns, &s.call, &s.id);
+        if (r < 0)
+                return exec_failed(a, r);
+        r = agent_connect(address, &s.control);
+        if (r >= 0)
+                r = agent_terminal_input_new(s.control, o->session, s.id, &s.input);
+        if (r < 0) {
+                /* Without input it would run blind: dropping the call hangs it up. */
+                agent_call_free(s.call);
+                sd_varlink_unref(s.control);
+                fprintf(stderr, "Failed to connect to %s: %s\n", address, strerror(-r));
+                return EXIT_AGENT_FAILED;
+        }
+
+        raw = pty_forward_raw(STDIN_FILENO, &saved) >= 0;
+        r = pty_forward_run(-EBADF, /* detach_char= */ -1, /* read_only= */ false,
+                            &(PtyForwardHooks) {
+                                    .extra = terminal_extra,
+                                    .winch = terminal_winch,
+                                    .input_room = terminal_input_room,
+                                    .input = terminal_input,
+                                    .userdata = &s,
+                            });
+        if (raw)
+                pty_forward_restore(STDIN_FILENO, &saved);
+        agent_terminal_input_free(s.input);
+        sd_varlink_unref(s.control);
+        agent_call_free(s.call);
+
+        if (r == -EINTR)
+                return 128 + SIGHUP; /* dropping the call hung the command up */
+        if (r < 0 && s.error == 0)
+                s.error = r;
+        if (s.error < 0 || !s.done) {
+                fprintf(stderr, "Lost the command in session %s: %s\n", a->name, strerror(s.error < 0 ? -s.error : EPIPE));
                 return EXIT_AGENT_FAILED;
         }
         return exit_code_of(&s.result);
@@ -314,8 +403,22 @@ int verb_exec(int argc, char **argv) {
                 return EXIT_AGENT_FAILED;
         }
 
-        if (a.terminal)
+        if (a.terminal && (a.stream || agent_address_is_vsock(address)))
+                ret = exec_terminal_streamed(&a, link, address, &o);
+        else if (a.terminal) {
                 ret = exec_terminal(&a, link, address, &o);
+                if (ret == -EPROTONOSUPPORT) {
+                        /* sessiond: a vmspawn session's agent takes no fds; nothing ran. Again,
+                         * streamed, on a fresh connection. */
+                        link = sd_varlink_unref(link);
+                        r = agent_connect(address, &link);
+                        if (r < 0) {
+                                fprintf(stderr, "Failed to connect to %s: %s\n", address, strerror(-r));
+                                ret = EXIT_AGENT_FAILED;
+                        } else
+                                ret = exec_terminal_streamed(&a, link, address, &o);
+                }
+        }
         else if (agent_address_is_vsock(address))
                 ret = exec_streamed(&a, link, &o);
         else {

@@ -6,12 +6,15 @@
  *
  *   sessiond-egress net-up NAME --interface=IFNAME --machine=MACHINE
  *
- * which picks a free /30 out of 10.222.0.0/16 (lib/egress-net.h; under a lock, so two sessions
- * never take the same one), puts .1 on the host side and .2 on the container's host0 (entering the
- * machine's network namespace, found through machined), routes the container's default through .1,
- * masquerades what it sends (nft, the session's rule in chain machines_nat) and turns IPv4
- * forwarding on. IPv6 is off on both sides: the policy is IPv4 here. What the machine sends goes
- * through the session's chain (egress_session_add_interface(), at setup): default deny, counted.
+ * which picks a free /30 out of 10.222.0.0/16 and with it a /64 out of fd5e:55d0:e6::/48
+ * (lib/egress-net.h; under a lock, so two sessions never take the same one), puts .1 and ::1 on the
+ * host side and .2 and ::2 on the container's host0 (entering the machine's network namespace,
+ * found through machined), routes the container's default (both families) through the host's
+ * side, masquerades what it sends (nft, the session's rules in chain machines_nat) and turns IPv4
+ * and IPv6 forwarding on. Both ends of the veth take no router advertisements and do no duplicate
+ * address detection (the link has two ends, both ours): the addresses are usable at once. What the
+ * machine sends goes through the session's chain (egress_session_add_interface(), at setup):
+ * default deny, counted, for IPv6 as for IPv4. A kernel without IPv6 gets IPv4 only.
  *
  * A session with AllowHost= names has a DNS stub on a loopback address of the host (see
  * lib/egress-stub-config.h), which the machine cannot reach as such: its DNS to the host's side of
@@ -22,18 +25,31 @@
  * name the host's side of the veth. Before that the machine has no route anywhere; without the
  * redirect its DNS meets the chain's drop: fail closed.
  *
+ * An update of a running machine's policy (sessiond-egress update, UpdateEgress) follows with
+ * net_dns_update(): AllowHost= names added to a machine started without any get the redirect,
+ * and the machine's own /etc/resolv.conf (nspawn's, not bound from the host) is rewritten through
+ * its root (/proc/LEADER/root, openat2() with RESOLVE_IN_ROOT: nothing in the machine can point
+ * the write at a file of the host) to name the host's side of the veth; names all gone, the
+ * redirect goes and the machine's DNS meets the chain's drop.
+ *
  * EGRESS_NET_DIR/NAME records the veth; remove deletes it, the host side if nspawn left it, and
- * turns forwarding off again when it was sessiond-egress that turned it on and no session uses it
- * any more. */
+ * turns forwarding (each family) off again when it was sessiond-egress that turned it on and no
+ * session uses it any more.
+ *
+ * Turning IPv6 forwarding on (net.ipv6.conf.all.forwarding) makes the host a router for IPv6: an
+ * interface with accept_ra=1 no longer takes router advertisements (accept_ra=2 does) while an
+ * nspawn session runs. */
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -42,13 +58,16 @@
 #include "egress-stub-config.h"
 #include "fileio.h"
 #include "rtnl.h"
+#include "session-render.h"
 #include "session.h"
 #include "sessiond-egress.h"
 #include "string-util.h"
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
-/* Present while sessiond-egress has turned IPv4 forwarding on. */
+#define IP6_FORWARD "/proc/sys/net/ipv6/conf/all/forwarding"
+/* Present while sessiond-egress has turned IPv4 (IPv6) forwarding on. */
 #define FORWARD_MARK EGRESS_NET_DIR "/.ip_forward"
+#define FORWARD6_MARK EGRESS_NET_DIR "/.ipv6_forward"
 #define CONTAINER_IFNAME "host0"
 
 static int write_sysctl(const char *path, const char *value) {
@@ -63,14 +82,32 @@ static int write_sysctl(const char *path, const char *value) {
         return 0;
 }
 
-static int disable_ipv6(const char *ifname) {
-        _cleanup_free_ char *p = strjoin("/proc/sys/net/ipv6/conf/", ifname, "/disable_ipv6");
+static bool have_ipv6(void) {
+        return access("/proc/sys/net/ipv6", F_OK) >= 0;
+}
+
+/* IPv6 on IFNAME (of the network namespace that is current) as a plain point-to-point link: no
+ * router advertisements taken, no duplicate address detection (also for the link-local address),
+ * then IPv6 on. */
+static int enable_ipv6(const char *ifname) {
+        static const struct { const char *key, *value; } settings[] = {
+                { "accept_ra",    "0" },
+                { "autoconf",     "0" },
+                { "accept_dad",   "0" },
+                { "disable_ipv6", "0" },
+        };
         int r;
 
-        if (!p)
-                return -ENOMEM;
-        r = write_sysctl(p, "1");
-        return r == -ENOENT ? 0 : r;    /* a kernel without IPv6 */
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
+                _cleanup_free_ char *p = strjoin("/proc/sys/net/ipv6/conf/", ifname, "/", settings[i].key);
+
+                if (!p)
+                        return -ENOMEM;
+                r = write_sysctl(p, settings[i].value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* The directory itself is the lock (no lock file to leave behind); remove takes the directory
@@ -142,31 +179,58 @@ static int machine_leader(const char *name, const char *machine, pid_t *ret) {
 }
 
 
-/* Turns forwarding on, noting that it was off, with the guard that keeps the host from routing
- * anything but machines' traffic. Called under the lock. */
-static int forwarding_on(EgressContext *ctx) {
+/* Whether forwarding of one family is sessiond-egress's: 0 if it is on and was on before the first
+ * session (not ours), 1 if it is on and ours, 2 if it is off: then it is noted as ours, to be
+ * turned on. Called under the lock. */
+static int forwarding_family(const char *sysctl, const char *mark) {
         _cleanup_free_ char *v = NULL;
         int r;
 
-        r = read_full_file(IP_FORWARD, 16, &v, NULL);
+        r = read_full_file(sysctl, 16, &v, NULL);
         if (r < 0)
-                return log_error_errno(r, "cannot read " IP_FORWARD);
+                return log_error_errno(r, "cannot read %s", sysctl);
         if (v[0] == '1')
-                return 0;
-        r = egress_forward_guard(ctx, true);
+                return access(mark, F_OK) >= 0;
+        r = write_string_file_atomic_at(AT_FDCWD, mark, "", 0644);
         if (r < 0)
-                return log_error_errno(r, "cannot add the forwarding guard: %s", egress_last_error(ctx));
-        r = write_string_file_atomic_at(AT_FDCWD, FORWARD_MARK, "", 0644);
-        if (r >= 0)
+                return log_error_errno(r, "cannot write %s", mark);
+        return 2;
+}
+
+/* Turns forwarding on (IPv6 too if IPV6), with the guard that keeps the host from routing anything
+ * but machines' traffic in a family whose forwarding is sessiond-egress's. The guard comes first:
+ * the host never forwards unguarded. Called under the lock. */
+static int forwarding_on(EgressContext *ctx, bool ipv6) {
+        int f4, f6, r;
+
+        f4 = forwarding_family(IP_FORWARD, FORWARD_MARK);
+        if (f4 < 0)
+                return f4;
+        f6 = ipv6 ? forwarding_family(IP6_FORWARD, FORWARD6_MARK) : access(FORWARD6_MARK, F_OK) >= 0;
+        if (f6 < 0)
+                return f6;
+        if (f4 > 0 || f6 > 0) {
+                r = egress_forward_guard(ctx, f4 > 0, f6 > 0);
+                if (r < 0)
+                        return log_error_errno(r, "cannot add the forwarding guard: %s", egress_last_error(ctx));
+        }
+        if (f4 == 2) {
                 r = write_sysctl(IP_FORWARD, "1");
-        if (r < 0)
-                return log_error_errno(r, "cannot turn IPv4 forwarding on");
-        fprintf(stderr, "sessiond-egress: IPv4 forwarding turned on (off again with the last nspawn session)\n");
+                if (r < 0)
+                        return log_error_errno(r, "cannot turn IPv4 forwarding on");
+                fprintf(stderr, "sessiond-egress: IPv4 forwarding turned on (off again with the last nspawn session)\n");
+        }
+        if (f6 == 2) {
+                r = write_sysctl(IP6_FORWARD, "1");
+                if (r < 0)
+                        return log_error_errno(r, "cannot turn IPv6 forwarding on");
+                fprintf(stderr, "sessiond-egress: IPv6 forwarding turned on (off again with the last nspawn session)\n");
+        }
         return 0;
 }
 
-/* Inside the machine's network namespace: host0 up with its address, default route. */
-static int configure_container(struct in_addr host, struct in_addr container) {
+/* Inside the machine's network namespace: host0 up with its addresses, default routes. */
+static int configure_container(const EgressNetAddresses *a, bool ipv6) {
         _cleanup_(rtnl_closep) Rtnl *rtnl = NULL;
         int r, ifindex, lo;
 
@@ -176,10 +240,15 @@ static int configure_container(struct in_addr host, struct in_addr container) {
         ifindex = rtnl_link_index(rtnl, CONTAINER_IFNAME);
         if (ifindex < 0)
                 return log_error_errno(ifindex, "no %s in the machine", CONTAINER_IFNAME);
-        r = disable_ipv6(CONTAINER_IFNAME);
-        if (r < 0)
-                return log_error_errno(r, "cannot turn IPv6 off on %s in the machine", CONTAINER_IFNAME);
-        r = rtnl_address_add_ipv4(rtnl, ifindex, container, EGRESS_NET_PREFIXLEN);
+        if (ipv6) {
+                r = enable_ipv6(CONTAINER_IFNAME);
+                if (r < 0)
+                        return log_error_errno(r, "cannot set up IPv6 on %s in the machine", CONTAINER_IFNAME);
+                r = rtnl_address_add_ipv6(rtnl, ifindex, &a->container6, EGRESS_NET6_PREFIXLEN);
+                if (r < 0 && r != -EEXIST)
+                        return log_error_errno(r, "cannot add the IPv6 address of %s in the machine", CONTAINER_IFNAME);
+        }
+        r = rtnl_address_add_ipv4(rtnl, ifindex, a->container, EGRESS_NET_PREFIXLEN);
         if (r < 0 && r != -EEXIST)
                 return log_error_errno(r, "cannot add the address of %s in the machine", CONTAINER_IFNAME);
         r = rtnl_link_set_up(rtnl, ifindex);
@@ -188,9 +257,14 @@ static int configure_container(struct in_addr host, struct in_addr container) {
         lo = rtnl_link_index(rtnl, "lo");
         if (lo >= 0)
                 (void) rtnl_link_set_up(rtnl, lo);
-        r = rtnl_route_add_default_ipv4(rtnl, ifindex, host);
+        r = rtnl_route_add_default_ipv4(rtnl, ifindex, a->host);
         if (r < 0 && r != -EEXIST)
                 return log_error_errno(r, "cannot add the default route in the machine");
+        if (ipv6) {
+                r = rtnl_route_add_default_ipv6(rtnl, ifindex, &a->host6);
+                if (r < 0 && r != -EEXIST)
+                        return log_error_errno(r, "cannot add the IPv6 default route in the machine");
+        }
         return 0;
 }
 
@@ -218,12 +292,26 @@ static int stub_address(const char *name, struct in_addr *ret) {
         return 1;
 }
 
+/* "nameserver HOST": the machine's resolver is the host's side of its veth alone. */
+static int machine_resolv_text(struct in_addr host, char **ret) {
+        _cleanup_(egress_stub_config_done) EgressStubConfig c = {};
+
+        memcpy(c.listen, &host, 4);
+        return egress_stub_resolv_conf(&c, ret);
+}
+
+static int write_all(int fd, const char *text) {
+        size_t n = strlen(text);
+
+        if (write(fd, text, n) != (ssize_t) n)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
 /* Rewrites the file in place: nspawn bound its inode into the machine. */
 static int write_machine_resolv_conf(const char *name, struct in_addr host) {
-        _cleanup_(egress_stub_config_done) EgressStubConfig c = {};
         _cleanup_free_ char *file = NULL, *path = NULL, *text = NULL;
         _cleanup_close_ int fd = -EBADF;
-        size_t n;
         int r;
 
         r = egress_stub_resolv_file(name, &file);
@@ -232,17 +320,13 @@ static int write_machine_resolv_conf(const char *name, struct in_addr host) {
         path = strjoin(EGRESS_STUB_DIR "/", file);
         if (!path)
                 return -ENOMEM;
-        memcpy(c.listen, &host, 4);
-        r = egress_stub_resolv_conf(&c, &text);
+        r = machine_resolv_text(host, &text);
         if (r < 0)
                 return r;
         fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        n = strlen(text);
-        if (write(fd, text, n) != (ssize_t) n)
-                return errno > 0 ? -errno : -EIO;
-        return 0;
+        return write_all(fd, text);
 }
 
 static int dns_up(EgressContext *ctx, const char *name, const char *ifname, struct in_addr host) {
@@ -274,12 +358,14 @@ static int dns_up(EgressContext *ctx, const char *name, const char *ifname, stru
 int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]) {
         _cleanup_(rtnl_closep) Rtnl *rtnl = NULL;
         _cleanup_free_ struct in_addr *used = NULL;
+        _cleanup_free_ struct in6_addr *used6 = NULL;
         _cleanup_free_ char *record = NULL, *line = NULL;
         _cleanup_close_ int lock = -EBADF, self_ns = -EBADF, machine_ns = -EBADF;
         const char *ifname = NULL, *machine = NULL;
-        char nsp[64], hs[INET_ADDRSTRLEN], cs[INET_ADDRSTRLEN];
-        struct in_addr host, container;
-        size_t n_used;
+        char nsp[64], hs[INET_ADDRSTRLEN], cs[INET_ADDRSTRLEN], hs6[INET6_ADDRSTRLEN] = "-", cs6[INET6_ADDRSTRLEN] = "-";
+        EgressNetAddresses a;
+        size_t n_used, n_used6 = 0;
+        bool ipv6 = have_ipv6();
         pid_t leader = 0;
         int r, ifindex, k;
 
@@ -315,50 +401,65 @@ int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]) {
         r = rtnl_addresses_ipv4(rtnl, &used, &n_used);
         if (r < 0)
                 return log_error_errno(r, "cannot list the host's addresses");
-        r = egress_net_pick(name, used, n_used, &host, &container);
+        if (ipv6) {
+                r = rtnl_addresses_ipv6(rtnl, &used6, &n_used6);
+                if (r < 0)
+                        return log_error_errno(r, "cannot list the host's IPv6 addresses");
+        }
+        r = egress_net_pick(name, used, n_used, used6, n_used6, &a);
         if (r < 0)
-                return log_error_errno(r, "no free /%d left in " EGRESS_NET_POOL "/%d", EGRESS_NET_PREFIXLEN,
-                                       EGRESS_NET_POOL_PREFIXLEN);
-        inet_ntop(AF_INET, &host, hs, sizeof(hs));
-        inet_ntop(AF_INET, &container, cs, sizeof(cs));
+                return log_error_errno(r, "no free /%d left in " EGRESS_NET_POOL "/%d (with its /%d in " EGRESS_NET6_POOL "/%d)",
+                                       EGRESS_NET_PREFIXLEN, EGRESS_NET_POOL_PREFIXLEN,
+                                       EGRESS_NET6_PREFIXLEN, EGRESS_NET6_POOL_PREFIXLEN);
+        inet_ntop(AF_INET, &a.host, hs, sizeof(hs));
+        inet_ntop(AF_INET, &a.container, cs, sizeof(cs));
+        if (ipv6) {
+                inet_ntop(AF_INET6, &a.host6, hs6, sizeof(hs6));
+                inet_ntop(AF_INET6, &a.container6, cs6, sizeof(cs6));
+        }
 
         /* The record first: from here on, remove cleans up whatever of this was done. */
         r = egress_net_record_path(name, &record);
-        if (r >= 0 && asprintf(&line, "%s %s %s\n", ifname, hs, cs) < 0)
+        if (r >= 0 && asprintf(&line, "%s %s %s %s %s\n", ifname, hs, cs, hs6, cs6) < 0)
                 r = -ENOMEM;
         if (r >= 0)
                 r = write_string_file_atomic_at(AT_FDCWD, record, line, 0644);
         if (r < 0)
                 return log_error_errno(r, "cannot write %s", strempty(record));
 
-        r = disable_ipv6(ifname);
-        if (r < 0)
-                return log_error_errno(r, "cannot turn IPv6 off on %s", ifname);
-        r = rtnl_address_add_ipv4(rtnl, ifindex, host, EGRESS_NET_PREFIXLEN);
+        if (ipv6) {
+                r = enable_ipv6(ifname);
+                if (r < 0)
+                        return log_error_errno(r, "cannot set up IPv6 on %s", ifname);
+                r = rtnl_address_add_ipv6(rtnl, ifindex, &a.host6, EGRESS_NET6_PREFIXLEN);
+                if (r < 0)
+                        return log_error_errno(r, "cannot add %s/%d to %s", hs6, EGRESS_NET6_PREFIXLEN, ifname);
+        }
+        r = rtnl_address_add_ipv4(rtnl, ifindex, a.host, EGRESS_NET_PREFIXLEN);
         if (r < 0)
                 return log_error_errno(r, "cannot add %s/%d to %s", hs, EGRESS_NET_PREFIXLEN, ifname);
         r = rtnl_link_set_up(rtnl, ifindex);
         if (r < 0)
                 return log_error_errno(r, "cannot set %s up", ifname);
-        /* The address is on the link: the next session's pick sees it, the lock can go. */
+        /* The addresses are on the link: the next session's pick sees them, the lock can go. */
         lock = safe_close(lock);
 
-        r = egress_session_set_masquerade(ctx, name, ifname, container);
+        r = egress_session_set_masquerade(ctx, name, ifname, a.container, ipv6 ? &a.container6 : NULL);
         if (r < 0)
                 return log_error_errno(r, "cannot add the masquerade of session %s: %s", name, egress_last_error(ctx));
-        r = dns_up(ctx, name, ifname, host);
+        r = dns_up(ctx, name, ifname, a.host);
         if (r < 0)
                 return r;
         r = lock_dir(&lock);
         if (r >= 0)
-                r = forwarding_on(ctx);
+                r = forwarding_on(ctx, ipv6);
         lock = safe_close(lock);
         if (r < 0)
                 return r;
 
         if (setns(machine_ns, CLONE_NEWNET) < 0)
                 return log_error_errno(-errno, "cannot enter the network namespace of machine %s", machine);
-        r = configure_container(host, container);
+        r = configure_container(&a, ipv6);
         if (setns(self_ns, CLONE_NEWNET) < 0) {
                 k = log_error_errno(-errno, "cannot go back to the host's network namespace");
                 return r < 0 ? r : k;
@@ -368,6 +469,9 @@ int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]) {
 
         fprintf(stderr, "sessiond-egress: session %s: %s %s/%d, machine %s %s/%d, default route via %s\n",
                 name, ifname, hs, EGRESS_NET_PREFIXLEN, machine, cs, EGRESS_NET_PREFIXLEN, hs);
+        if (ipv6)
+                fprintf(stderr, "sessiond-egress: session %s: %s %s/%d, machine %s %s/%d, IPv6 default route via %s\n",
+                        name, ifname, hs6, EGRESS_NET6_PREFIXLEN, machine, cs6, EGRESS_NET6_PREFIXLEN, hs6);
         return 0;
 }
 
@@ -426,18 +530,165 @@ int net_remove(EgressContext *ctx, const char *name) {
         r = records_left();
         if (r < 0)
                 return log_error_errno(r, "cannot read " EGRESS_NET_DIR);
-        if (r == 0 && access(FORWARD_MARK, F_OK) >= 0) {
-                r = write_sysctl(IP_FORWARD, "0");
-                if (r < 0)
-                        return log_error_errno(r, "cannot turn IPv4 forwarding off");
-                if (unlink(FORWARD_MARK) < 0 && errno != ENOENT)
-                        return log_error_errno(-errno, "cannot remove " FORWARD_MARK);
-                r = egress_forward_guard(ctx, false);
-                if (r < 0)
-                        return log_error_errno(r, "cannot remove the forwarding guard: %s", egress_last_error(ctx));
-                fprintf(stderr, "sessiond-egress: IPv4 forwarding turned off again\n");
+        if (r == 0) {
+                static const struct { const char *sysctl, *mark, *what; } families[] = {
+                        { IP_FORWARD,  FORWARD_MARK,  "IPv4" },
+                        { IP6_FORWARD, FORWARD6_MARK, "IPv6" },
+                };
+                bool any = false;
+
+                /* Forwarding off first, then the guard: the host never forwards unguarded. */
+                for (size_t i = 0; i < ELEMENTSOF(families); i++) {
+                        if (access(families[i].mark, F_OK) < 0)
+                                continue;
+                        r = write_sysctl(families[i].sysctl, "0");
+                        if (r < 0)
+                                return log_error_errno(r, "cannot turn %s forwarding off", families[i].what);
+                        if (unlink(families[i].mark) < 0 && errno != ENOENT)
+                                return log_error_errno(-errno, "cannot remove %s", families[i].mark);
+                        fprintf(stderr, "sessiond-egress: %s forwarding turned off again\n", families[i].what);
+                        any = true;
+                }
+                if (any) {
+                        r = egress_forward_guard(ctx, false, false);
+                        if (r < 0)
+                                return log_error_errno(r, "cannot remove the forwarding guard: %s", egress_last_error(ctx));
+                }
+                r = 0;
         }
         if (r == 0 && rmdir(EGRESS_NET_DIR) < 0 && errno != ENOENT && errno != ENOTEMPTY)
                 return log_error_errno(-errno, "cannot remove " EGRESS_NET_DIR);
+        return 0;
+}
+
+static int openat2_in(int root_fd, const char *path, uint64_t flags, uint64_t mode) {
+        struct open_how how = {
+                .flags = flags,
+                .mode = mode,
+                /* a symlink in the machine resolves inside it, never to the host's files */
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : fd;
+}
+
+/* The running machine's own /etc/resolv.conf (through /proc/LEADER/root), set to TEXT. Left alone
+ * if it says TEXT already: a session started with AllowHost= has NAME.resolv bound there,
+ * read-only. Only a regular file is written (a FIFO there must not hang us). */
+static int write_running_machine_resolv_conf(pid_t leader, const char *text) {
+        _cleanup_close_ int root_fd = -EBADF, fd = -EBADF;
+        char root[64], old[4096];
+        struct stat st;
+        ssize_t n;
+
+        snprintf(root, sizeof(root), "/proc/%d/root", (int) leader);
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        fd = openat2_in(root_fd, "etc/resolv.conf", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+        if (fd >= 0) {
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                if (!S_ISREG(st.st_mode))
+                        return -EBADFD;
+                n = read(fd, old, sizeof(old) - 1);
+                if (n < 0)
+                        return -errno;
+                old[n] = 0;
+                if (streq(old, text))
+                        return 0;
+                fd = safe_close(fd);
+        } else if (fd != -ENOENT)
+                return fd;
+        fd = openat2_in(root_fd, "etc/resolv.conf", O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (ftruncate(fd, 0) < 0)
+                return -errno;
+        return write_all(fd, text);
+}
+
+/* The leader of the session's machine, if the session has a veth: 1 and *ret set; 0 if it has none. */
+static int net_machine_leader(const char *name, pid_t *ret) {
+        _cleanup_free_ char *record = NULL, *machine = NULL;
+        int r;
+
+        r = egress_net_record_path(name, &record);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        if (access(record, F_OK) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return log_error_errno(-errno, "cannot access %s", record);
+        }
+        r = session_machine_name(name, &machine);
+        if (r < 0)
+                return log_error_errno(r, "invalid session name '%s'", name);
+        r = machine_leader(name, machine, ret);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+int net_dns_check(const char *name) {
+        pid_t leader;
+        int r;
+
+        r = net_machine_leader(name, &leader);
+        return r < 0 ? r : 0;
+}
+
+int net_dns_update(EgressContext *ctx, const char *name) {
+        _cleanup_free_ char *record = NULL, *line = NULL, *text = NULL;
+        char ifname[16], hs[INET_ADDRSTRLEN];
+        struct in_addr host, stub;
+        pid_t leader;
+        int r;
+
+        r = egress_net_record_path(name, &record);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        r = read_full_file(record, 256, &line, NULL);
+        if (r == -ENOENT)
+                return 0;       /* no machine with a veth: a service session's stub needs nothing here */
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s", record);
+        if (sscanf(line, "%15s %15s", ifname, hs) != 2 || inet_pton(AF_INET, hs, &host) != 1)
+                return log_error_errno(-EBADMSG, "bad record %s", record);
+
+        r = stub_address(name, &stub);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the DNS stub config of session %s", name);
+        if (r == 0) {
+                /* No AllowHost= any more: the machine's DNS to the veth meets the chain's drop. */
+                r = egress_session_remove_dns_redirect(ctx, name);
+                if (r < 0)
+                        return log_error_errno(r, "cannot remove the DNS redirect of session %s: %s", name,
+                                               egress_last_error(ctx));
+                return 0;
+        }
+
+        /* The redirect to the (new) stub, and the machine pointed at the veth: its resolv.conf was
+         * nspawn's if it started without AllowHost=. */
+        r = dns_up(ctx, name, ifname, host);
+        if (r < 0)
+                return r;
+        r = net_machine_leader(name, &leader);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return log_error_errno(-ENOENT, "the veth record of session %s went away", name);
+        r = machine_resolv_text(host, &text);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        r = write_running_machine_resolv_conf(leader, text);
+        if (r < 0)
+                return log_error_errno(r, "cannot point /etc/resolv.conf of the machine of session %s at %s", name, hs);
+        fprintf(stderr, "sessiond-egress: session %s: its machine resolves through %s (its DNS stub)\n", name, hs);
         return 0;
 }

@@ -40,19 +40,6 @@
 #define SESSIONS_SLICE "sessiond.slice"
 #define SYSTEMD_CONTROL_DIR "/run/systemd/system.control"
 
-int log_error_errno(int r, const char *fmt, ...) {
-        va_list ap;
-
-        fputs("sessiond-egress: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                fprintf(stderr, ": %s", strerror(-r));
-        fputc('\n', stderr);
-        return r < 0 ? r : -EINVAL;
-}
-
 /* The value of "--key=VALUE" if a is that option, else NULL. */
 static const char *option_value(const char *a, const char *option) {
         size_t n = strlen(option);
@@ -243,6 +230,13 @@ static int verb_setup(EgressContext *ctx, const char *name, bool update, int arg
                 goto finish;
         }
 
+        /* Nothing changes unless all of it can: an nspawn machine to point at its stub must be there. */
+        if (update && n_hosts > 0) {
+                r = net_dns_check(name);
+                if (r < 0)
+                        goto finish;
+        }
+
         r = ensure(ctx);
         if (r < 0)
                 goto finish;
@@ -293,6 +287,8 @@ static int verb_setup(EgressContext *ctx, const char *name, bool update, int arg
                 r = dns_stub_start(name, &stub);
         else
                 r = dns_stub_remove(name);      /* an update that drops every AllowHost= */
+        if (r >= 0 && update)
+                r = net_dns_update(ctx, name);  /* an nspawn machine's DNS follows */
         if (r >= 0)
                 r = egress_write_policy(name, rules, n_rules, hosts, n_hosts, upstreams);
         if (r < 0)

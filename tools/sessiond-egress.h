@@ -9,9 +9,7 @@
 #include "egress.h"
 #include "macro.h"
 #include "parse-util.h"
-
-/* Logs "sessiond-egress: MESSAGE[: strerror]" to stderr; returns r (or -EINVAL if r >= 0). */
-int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
+#include "tool-log.h"
 
 /* Writes the session's stub config and resolv.conf (see lib/egress-stub-config.h); upstreams may
  * be empty: then the host's resolv.conf names them. Returns where the stub will listen. */
@@ -32,3 +30,9 @@ int verb_stub(EgressContext *ctx, const char *name);
  * and its part of remove. */
 int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]);
 int net_remove(EgressContext *ctx, const char *name);
+/* After an update: the DNS of a running nspawn session follows its AllowHost= (redirect to its
+ * stub and the machine's resolv.conf, or no redirect); nothing for a session without a veth. */
+int net_dns_update(EgressContext *ctx, const char *name);
+/* Before an update changes anything: a session with a veth must have its machine (machined knows
+ * it, its leader is in the session's unit), or the update could not reach it. */
+int net_dns_check(const char *name);

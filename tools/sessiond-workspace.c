@@ -23,6 +23,7 @@
 #include "backend.h"
 #include "macro.h"
 #include "mount-util.h"
+#include "tool-log.h"
 #include "workspace.h"
 
 #define DYNAMIC_USER_ADDRESS "/run/systemd/userdb/io.systemd.DynamicUser"
@@ -39,20 +40,6 @@ static bool arg_json;
 static char **arg_live;
 static size_t n_arg_live;
 static bool arg_live_set;
-
-static int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
-static int log_error_errno(int r, const char *fmt, ...) {
-        va_list ap;
-
-        fputs("sessiond-workspace: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                fprintf(stderr, ": %s", strerror(-r));
-        fputc('\n', stderr);
-        return r < 0 ? r : -EINVAL;
-}
 
 static void help(void) {
         printf("sessiond-workspace [OPTIONS] VERB NAME [SNAPSHOT]\n\n"

@@ -62,6 +62,7 @@ int exec_params_validate(sd_varlink *link, sd_json_variant *parameters, ExecPara
                 { "stdin",            SD_JSON_VARIANT_STRING,        sd_json_dispatch_variant, offsetof(ExecParams, stdin_data),        SD_JSON_NULLABLE  },
                 { "rows",             _SD_JSON_VARIANT_TYPE_INVALID, dispatch_winsize,         offsetof(ExecParams, rows),              0                 },
                 { "columns",          _SD_JSON_VARIANT_TYPE_INVALID, dispatch_winsize,         offsetof(ExecParams, columns),           0                 },
+                { "stream",           SD_JSON_VARIANT_BOOLEAN,       sd_json_dispatch_intbool, offsetof(ExecParams, stream),            SD_JSON_NULLABLE  },
                 {}
         };
         size_t n = 0, bytes = 0;
@@ -299,6 +300,9 @@ Exec *exec_free(Exec *e) {
         safe_close(e->err_fd);
         safe_close(e->in_fd);
         free(e->input);
+        if (e->stream_viewer)
+                e->stream_viewer->exec = NULL; /* it drains on its own */
+        e->stream_viewer = NULL;
         if (e->terminal)
                 terminal_hangup(e->terminal);
         sd_varlink_unref(e->link);
@@ -404,10 +408,11 @@ static void exec_log_end(Exec *e) {
                 log_info("Exec %" PRIu64 " ended with %s after %" PRIu64 "us: %s", e->id, result, duration, e->command);
 }
 
-static void exec_maybe_finish(Exec *e) {
+void exec_maybe_finish(Exec *e) {
         int r = 0;
 
-        if (!e->exited || e->out_fd >= 0 || e->err_fd >= 0)
+        /* A streamed terminal's output goes out on the same call: the final reply comes after it. */
+        if (!e->exited || e->in_exit || e->out_fd >= 0 || e->err_fd >= 0 || e->stream_viewer)
                 return;
 
         if (e->link) {
@@ -434,11 +439,14 @@ void exec_child_exited(Exec *e, int status) {
         /* Input nobody will read any more. */
         sd_event_source_disable_unrefp_safe(&e->in_source);
         e->in_fd = safe_close(e->in_fd);
-        if (e->terminal) {
-                terminal_hangup(e->terminal);
-                e->terminal = NULL;
-        }
         exec_log_end(e);
+        if (e->terminal) {
+                /* A streamed terminal's viewer may drain at once here: finish only below. */
+                Terminal *t = TAKE_PTR(e->terminal);
+                e->in_exit = true;
+                terminal_hangup(t);
+                e->in_exit = false;
+        }
         exec_maybe_finish(e);
 }
 
@@ -455,6 +463,7 @@ void agent_link_disconnected(Agent *a, sd_varlink *link) {
                         (void) kill(-e->pid, SIGCONT);
                 }
         }
+        agent_terminals_drop_link(a, link);
 }
 
 /* ---- streaming mode ---- */

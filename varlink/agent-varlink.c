@@ -150,6 +150,7 @@ int agent_server_new(Agent *a, sd_varlink_server **ret) {
                         "io.sessiond.Agent.Kill",         vl_method_kill,
                         "io.sessiond.Agent.Attach",       vl_method_attach,
                         "io.sessiond.Agent.Resize",       vl_method_resize,
+                        "io.sessiond.Agent.Input",        vl_method_input,
                         "io.sessiond.Agent.Describe",     vl_method_describe);
         if (r < 0)
                 return r;

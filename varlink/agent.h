@@ -24,22 +24,40 @@
 #define AGENT_SCROLLBACK_SIZE (64U * 1024U)
 #define AGENT_VIEWER_BUFFER_MAX (1024U * 1024U) /* a viewer this far behind is dropped */
 #define AGENT_CHUNK 65536U
+#define AGENT_LINGER_USEC (5U * 1000000U)   /* after the main command, for its viewers to drain */
+#define AGENT_LINGER_LINKS_MAX AGENT_VIEWERS_MAX
+#define AGENT_INPUT_MAX (64U * 1024U)       /* decoded bytes of one Input call */
 
 typedef struct Agent Agent;
 typedef struct Exec Exec;
 typedef struct Terminal Terminal;
 typedef struct Viewer Viewer;
+typedef struct InputRequest InputRequest;
 
+/* A viewer is either a socket (fd, handed to the caller) or a streamed call (link: output goes out
+ * base64 in 'more' replies, input comes in by Input calls). */
 struct Viewer {
         Terminal *terminal;
         int fd;
         sd_event_source *source;
+        sd_varlink *link;       /* streamed: the pending ExecTerminal or Attach call */
+        sd_event_source *retry_source;
+        Exec *exec;             /* streamed ExecTerminal: the command's own viewer; holds the
+                                 * terminal back instead of being dropped when behind */
         bool read_only;
         bool input_eof;
         bool closing;           /* close once the pending output is written */
         uint8_t *out;
         size_t out_len, out_allocated;
         Viewer *next, *prev;
+};
+
+/* One Input call: its bytes go to the master in order, the reply once all are written. */
+struct InputRequest {
+        sd_varlink *link;
+        uint8_t *data;
+        size_t size, done;
+        InputRequest *next;
 };
 
 struct Terminal {
@@ -50,6 +68,7 @@ struct Terminal {
         size_t ring_len;
         uint8_t in[4096];       /* viewer input not yet written to the master */
         size_t in_len;
+        InputRequest *inputs, *inputs_tail;
         bool hangup;
         bool in_hangup;
         Viewer *viewers;
@@ -67,6 +86,7 @@ struct Exec {
         sd_event_source *timeout_source;
         bool timed_out;
         bool exited;
+        bool in_exit;           /* exec_child_exited() runs: not to be finished (freed) yet */
         int wait_status;
 
         /* streaming mode */
@@ -78,6 +98,7 @@ struct Exec {
 
         /* ExecTerminal */
         Terminal *terminal;
+        Viewer *stream_viewer;  /* streamed ExecTerminal: the final reply waits until it drained */
 
         Exec *next, *prev;
 };
@@ -93,6 +114,14 @@ struct Agent {
         unsigned n_execs;
         uint64_t next_id;
         uint64_t last_activity_usec;
+
+        /* The main command ended while its terminal had viewers: the agent lingers (at most
+         * AGENT_LINGER_USEC) until they have what it wrote last, then exits with exit_code. */
+        bool lingering;
+        int exit_code;
+        sd_event_source *linger_source, *linger_poll_source;
+        sd_varlink *linger_links[AGENT_LINGER_LINKS_MAX]; /* closed streamed viewers still sending */
+        unsigned n_linger_links;
 };
 
 /* agent-varlink.c */
@@ -100,6 +129,13 @@ extern bool agent_journal;
 extern bool agent_log_prefix;
 extern int agent_log_level;
 void agent_touch(Agent *a);
+/* The main command ended with this exit code: exits now, or once its terminal's viewers drained. */
+int agent_main_ended(Agent *a, int code);
+/* A streamed viewer of the main terminal closed while the agent lingers: keep its link until its
+ * last replies are written. */
+void agent_linger_link(Agent *a, sd_varlink *link);
+/* Exits if the agent lingers and nothing is left to drain. */
+void agent_linger_check(Agent *a);
 int agent_server_new(Agent *a, sd_varlink_server **ret);
 
 /* agent-exec.c */
@@ -118,6 +154,7 @@ typedef struct ExecParams {
         uint64_t timeout_usec;
         sd_json_variant *stdin_data;
         unsigned rows, columns;
+        int stream;             /* ExecTerminal: stream the terminal in 'more' replies, no fd */
 } ExecParams;
 
 void exec_params_done(ExecParams *p);
@@ -134,6 +171,7 @@ Exec *exec_free(Exec *e);
 Exec *agent_find_exec(Agent *a, uint64_t id);
 Exec *agent_find_exec_by_pid(Agent *a, pid_t pid);
 void exec_child_exited(Exec *e, int status);
+void exec_maybe_finish(Exec *e);
 void agent_link_disconnected(Agent *a, sd_varlink *link);
 int vl_method_exec(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata);
 
@@ -153,6 +191,8 @@ int terminal_resize(Terminal *t, unsigned rows, unsigned columns);
 int vl_method_exec_terminal(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata);
 int vl_method_attach(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata);
 int vl_method_resize(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata);
+int vl_method_input(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata);
+void agent_terminals_drop_link(Agent *a, sd_varlink *link);
 
 static inline void sd_event_source_disable_unrefp_safe(sd_event_source **s) {
         *s = sd_event_source_disable_unref(*s);

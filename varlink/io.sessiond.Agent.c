@@ -45,10 +45,14 @@ static SD_VARLINK_DEFINE_METHOD_FULL(
                 SD_VARLINK_DEFINE_INPUT(rows, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("Initial window size of the new PTY: columns."),
                 SD_VARLINK_DEFINE_INPUT(columns, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
-                SD_VARLINK_FIELD_COMMENT("First reply: the agent's id of this command, for Kill and Resize. The reply carries one fd: a stream socket with the raw terminal bytes both ways."),
+                SD_VARLINK_FIELD_COMMENT("Streamed terminal, for connections that carry no fds (AF_VSOCK): no socket is handed over; the terminal's output comes in 'output' replies and input goes in by Input calls (on another connection) with this command's id."),
+                SD_VARLINK_DEFINE_INPUT(stream, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("First reply: the agent's id of this command, for Kill, Resize and Input. Unless streamed, the reply carries one fd: a stream socket with the raw terminal bytes both ways."),
                 SD_VARLINK_DEFINE_OUTPUT(id, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("First reply: the command's pid, as seen inside the session."),
                 SD_VARLINK_DEFINE_OUTPUT(pid, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Streamed: a chunk of terminal output, base64. While the caller has not taken it the agent reads no more from the terminal: nothing is dropped, the command waits."),
+                SD_VARLINK_DEFINE_OUTPUT(output, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("Final reply: the exit status if the command exited."),
                 SD_VARLINK_DEFINE_OUTPUT(exitStatus, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("Final reply: the signal number if the command was killed (callers report 128+N)."),
@@ -63,12 +67,24 @@ static SD_VARLINK_DEFINE_METHOD(
                 SD_VARLINK_FIELD_COMMENT("The signal number (1..64); SIGTERM if unset."),
                 SD_VARLINK_DEFINE_INPUT(signal, SD_VARLINK_INT, SD_VARLINK_NULLABLE));
 
-static SD_VARLINK_DEFINE_METHOD(
+static SD_VARLINK_DEFINE_METHOD_FULL(
                 Attach,
+                SD_VARLINK_SUPPORTS_MORE,
                 SD_VARLINK_FIELD_COMMENT("If true, bytes written by this viewer are discarded."),
                 SD_VARLINK_DEFINE_INPUT(readOnly, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
-                SD_VARLINK_FIELD_COMMENT("Bytes of scrollback sent first on the returned fd. The reply carries one fd: a stream socket with the raw terminal bytes both ways."),
-                SD_VARLINK_DEFINE_OUTPUT(scrollback, SD_VARLINK_INT, 0));
+                SD_VARLINK_FIELD_COMMENT("Streamed viewer (requires 'more'), for connections that carry no fds: the first reply carries scrollback, the following ones the scrollback and then all output in 'output'; the final reply comes when the terminal closed. Input goes in by Input calls without id."),
+                SD_VARLINK_DEFINE_INPUT(stream, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Bytes of scrollback sent first (on the returned fd, or streamed). Unless streamed, the reply carries one fd: a stream socket with the raw terminal bytes both ways."),
+                SD_VARLINK_DEFINE_OUTPUT(scrollback, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Streamed: a chunk of terminal output, base64."),
+                SD_VARLINK_DEFINE_OUTPUT(output, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+
+static SD_VARLINK_DEFINE_METHOD(
+                Input,
+                SD_VARLINK_FIELD_COMMENT("The id of a running ExecTerminal command; unset: the session's main terminal."),
+                SD_VARLINK_DEFINE_INPUT(id, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Bytes typed, base64 (at most 64 KiB decoded)."),
+                SD_VARLINK_DEFINE_INPUT(data, SD_VARLINK_STRING, 0));
 
 static SD_VARLINK_DEFINE_METHOD(
                 Resize,
@@ -102,6 +118,7 @@ static SD_VARLINK_DEFINE_ERROR(NoTerminal);
 static SD_VARLINK_DEFINE_ERROR(NotRunning);
 static SD_VARLINK_DEFINE_ERROR(TooManyExecs);
 static SD_VARLINK_DEFINE_ERROR(TooManyViewers);
+static SD_VARLINK_DEFINE_ERROR(ViewerDropped);
 static SD_VARLINK_DEFINE_ERROR(
                 ExecFailed,
                 SD_VARLINK_FIELD_COMMENT("The errno name of the failing step (chdir or execve), e.g. ENOENT."),
@@ -117,14 +134,16 @@ SD_VARLINK_DEFINE_INTERFACE(
                 SD_VARLINK_INTERFACE_COMMENT("The in-session agent: runs commands inside the session's sandbox and holds its terminal."),
                 SD_VARLINK_SYMBOL_COMMENT("Run a command. With three fds pushed (stdin, stdout, stderr, in that order) the command gets exactly those as 0, 1, 2 and no byte passes through the agent. Without fds the agent makes pipes and streams the output in 'more' replies (stdin from the 'stdin' field). With 'more' the first reply carries id and pid; the final reply the exit status or signal."),
                 &vl_method_Exec,
-                SD_VARLINK_SYMBOL_COMMENT("Run a command on a fresh PTY; the first reply carries a socket fd for the terminal bytes (as Attach), the final reply its exit status."),
+                SD_VARLINK_SYMBOL_COMMENT("Run a command on a fresh PTY; the first reply carries a socket fd for the terminal bytes (as Attach), or with 'stream' the output follows in 'more' replies; the final reply its exit status."),
                 &vl_method_ExecTerminal,
                 SD_VARLINK_SYMBOL_COMMENT("Send a signal to one running command's process group, or to the session's main process group."),
                 &vl_method_Kill,
-                SD_VARLINK_SYMBOL_COMMENT("Join the session's main terminal (sessions with a terminal only): the reply carries a socket fd; the scrollback is sent on it first."),
+                SD_VARLINK_SYMBOL_COMMENT("Join the session's main terminal (sessions with a terminal only): the reply carries a socket fd, or with 'stream' the output follows in 'more' replies; the scrollback is sent first."),
                 &vl_method_Attach,
                 SD_VARLINK_SYMBOL_COMMENT("Set the window size of the main terminal or of an ExecTerminal command."),
                 &vl_method_Resize,
+                SD_VARLINK_SYMBOL_COMMENT("Type into the main terminal or an ExecTerminal command's (the input side of a streamed terminal). Bytes of consecutive calls reach the terminal in order; the reply comes once they are written to it."),
+                &vl_method_Input,
                 SD_VARLINK_SYMBOL_COMMENT("The agent's state, for idle detection and status."),
                 &vl_method_Describe,
                 SD_VARLINK_SYMBOL_COMMENT("No running command has this id."),
@@ -137,5 +156,7 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_error_TooManyExecs,
                 SD_VARLINK_SYMBOL_COMMENT("The limit of attached viewers is reached."),
                 &vl_error_TooManyViewers,
+                SD_VARLINK_SYMBOL_COMMENT("A streamed Attach viewer fell too far behind the terminal and was dropped."),
+                &vl_error_ViewerDropped,
                 SD_VARLINK_SYMBOL_COMMENT("The command could not be started."),
                 &vl_error_ExecFailed);

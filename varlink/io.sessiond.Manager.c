@@ -207,7 +207,7 @@ static SD_VARLINK_DEFINE_METHOD(
                 SD_VARLINK_FIELD_COMMENT("DNS= servers: the stub's upstreams with allowHost, else resolvers the session may ask directly."),
                 SD_VARLINK_DEFINE_INPUT(dns, SD_VARLINK_STRING, SD_VARLINK_ARRAY|SD_VARLINK_NULLABLE));
 
-/* Exec, ExecTerminal, Attach and Resize take the parameters of io.sessiond.Agent's methods of
+/* Exec, ExecTerminal, Attach, Resize and Input take the parameters of io.sessiond.Agent's methods of
  * the same name plus "name", and reply what the session's agent replies (sessiond relays). */
 static SD_VARLINK_DEFINE_METHOD_FULL(
                 Exec,
@@ -256,10 +256,14 @@ static SD_VARLINK_DEFINE_METHOD_FULL(
                 SD_VARLINK_DEFINE_INPUT(rows, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("Initial window width of the new PTY."),
                 SD_VARLINK_DEFINE_INPUT(columns, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
-                SD_VARLINK_FIELD_COMMENT("First reply: the agent's id of the command; the reply carries one fd, a stream socket with the terminal's bytes both ways."),
+                SD_VARLINK_FIELD_COMMENT("Streamed terminal (the only kind for Backend=vmspawn, whose agent is on AF_VSOCK): no fd; the output comes in 'output' replies, input goes in by Input calls with the command's id."),
+                SD_VARLINK_DEFINE_INPUT(stream, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("First reply: the agent's id of the command; unless streamed, the reply carries one fd, a stream socket with the terminal's bytes both ways."),
                 SD_VARLINK_DEFINE_OUTPUT(id, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("First reply: its pid inside the session."),
                 SD_VARLINK_DEFINE_OUTPUT(pid, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Streamed: a chunk of terminal output, base64 (the command waits while the caller has not taken it)."),
+                SD_VARLINK_DEFINE_OUTPUT(output, SD_VARLINK_STRING, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("Final reply: the exit status, if the command exited."),
                 SD_VARLINK_DEFINE_OUTPUT(exitStatus, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
                 SD_VARLINK_FIELD_COMMENT("Final reply: the signal that killed it, if one did."),
@@ -267,14 +271,28 @@ static SD_VARLINK_DEFINE_METHOD_FULL(
                 SD_VARLINK_FIELD_COMMENT("Final reply: true if timeoutUSec ran out."),
                 SD_VARLINK_DEFINE_OUTPUT(timedOut, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE));
 
-static SD_VARLINK_DEFINE_METHOD(
+static SD_VARLINK_DEFINE_METHOD_FULL(
                 Attach,
+                SD_VARLINK_SUPPORTS_MORE,
                 SD_VARLINK_FIELD_COMMENT("Session whose terminal (Terminal=yes) to join."),
                 SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
                 SD_VARLINK_FIELD_COMMENT("Watch only: bytes written by this viewer are discarded."),
                 SD_VARLINK_DEFINE_INPUT(readOnly, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
-                SD_VARLINK_FIELD_COMMENT("Bytes of scrollback sent first on the socket. The reply carries one fd: a stream socket with the terminal's bytes both ways."),
-                SD_VARLINK_DEFINE_OUTPUT(scrollback, SD_VARLINK_INT, 0));
+                SD_VARLINK_FIELD_COMMENT("Streamed viewer (requires 'more'; the only kind for Backend=vmspawn): the first reply carries scrollback, then the scrollback and all output come in 'output' replies; the final reply when the terminal closed. Input goes in by Input calls without id."),
+                SD_VARLINK_DEFINE_INPUT(stream, SD_VARLINK_BOOL, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Bytes of scrollback sent first. Unless streamed, the reply carries one fd: a stream socket with the terminal's bytes both ways."),
+                SD_VARLINK_DEFINE_OUTPUT(scrollback, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Streamed: a chunk of terminal output, base64."),
+                SD_VARLINK_DEFINE_OUTPUT(output, SD_VARLINK_STRING, SD_VARLINK_NULLABLE));
+
+static SD_VARLINK_DEFINE_METHOD(
+                Input,
+                SD_VARLINK_FIELD_COMMENT("Session of the terminal."),
+                SD_VARLINK_DEFINE_INPUT(name, SD_VARLINK_STRING, 0),
+                SD_VARLINK_FIELD_COMMENT("The id of a running ExecTerminal command; unset: the session's main terminal."),
+                SD_VARLINK_DEFINE_INPUT(id, SD_VARLINK_INT, SD_VARLINK_NULLABLE),
+                SD_VARLINK_FIELD_COMMENT("Bytes typed, base64 (at most 64 KiB decoded)."),
+                SD_VARLINK_DEFINE_INPUT(data, SD_VARLINK_STRING, 0));
 
 static SD_VARLINK_DEFINE_METHOD(
                 Resize,
@@ -413,10 +431,12 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_method_Exec,
                 SD_VARLINK_SYMBOL_COMMENT("Runs a command on a fresh PTY in a session; the first reply carries the terminal socket."),
                 &vl_method_ExecTerminal,
-                SD_VARLINK_SYMBOL_COMMENT("Joins a session's terminal: returns the agent's terminal socket."),
+                SD_VARLINK_SYMBOL_COMMENT("Joins a session's terminal: returns the agent's terminal socket, or streams the terminal (stream=true)."),
                 &vl_method_Attach,
                 SD_VARLINK_SYMBOL_COMMENT("Sets the window size of a session's terminal or of an ExecTerminal command."),
                 &vl_method_Resize,
+                SD_VARLINK_SYMBOL_COMMENT("Types into a session's terminal or an ExecTerminal command's: the input side of a streamed terminal. The reply comes once the bytes are in the terminal; send the next after it."),
+                &vl_method_Input,
                 SD_VARLINK_SYMBOL_COMMENT("No session of that name (or none the caller may see)."),
                 &vl_error_NoSuchSession,
                 SD_VARLINK_SYMBOL_COMMENT("Start of a name that is already in use."),
@@ -443,5 +463,5 @@ SD_VARLINK_DEFINE_INTERFACE(
                 &vl_error_NoTerminal,
                 SD_VARLINK_SYMBOL_COMMENT("The session's agent refused or failed the request."),
                 &vl_error_AgentFailed,
-                SD_VARLINK_SYMBOL_COMMENT("The session's agent is reached over AF_VSOCK (Backend=vmspawn), which carries no fds: Exec must be called without fds (its streaming mode); ExecTerminal and Attach are not available."),
+                SD_VARLINK_SYMBOL_COMMENT("The session's agent is reached over AF_VSOCK (Backend=vmspawn), which carries no fds: Exec must be called without fds (its streaming mode), ExecTerminal and Attach with stream=true."),
                 &vl_error_NoFdPassing);

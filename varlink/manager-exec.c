@@ -11,11 +11,14 @@
  * Where the agent is depends on the session's backend (lib/agent-address.h): a unix socket for
  * service and nspawn, AF_VSOCK (the VM's CID, port 1024) for vmspawn. AF_VSOCK carries no fds, so
  * for a vmspawn session sessiond refuses calls that need them with NoFdPassing before it dials:
- * Exec with fds (the caller retries without, in the agent's streaming mode — sessionctl does),
- * ExecTerminal and Attach (no terminal without a socket to hand over). A streamed Exec is relayed
- * as any other: the agent's 'more' replies carry the output through sessiond, which reads no more
- * from the agent while the caller has not taken the previous reply (the caller's output buffer is
- * bounded: sd-varlink fails a send beyond 16 MiB). */
+ * any call with fds (Exec: the caller retries without, in the agent's streaming mode — sessionctl
+ * does), and ExecTerminal and Attach without stream=true (the caller retries streamed). Streamed
+ * calls are relayed as any other: the agent's 'more' replies carry the output (Exec's stdout and
+ * stderr, a streamed terminal's bytes) through sessiond, which reads no more from the agent while
+ * the caller has not taken the previous reply (the caller's output buffer is bounded: sd-varlink
+ * fails a send beyond 16 MiB). A streamed terminal's input comes as Input calls, relayed one by
+ * one like Resize (see varlink/agent-tty.c for why a second call). Streamed terminals work for
+ * every backend; sessionctl asks for them only where fds do not pass (or with --stream). */
 
 #include <assert.h>
 #include <stddef.h>
@@ -186,7 +189,7 @@ static int on_agent_reply(sd_varlink *agent, sd_json_variant *parameters, const 
 
 typedef enum RelayKind {
         RELAY_EXEC,             /* fds optional: without them the agent streams */
-        RELAY_TERMINAL,         /* the reply hands over a terminal socket */
+        RELAY_TERMINAL,         /* the reply hands over a terminal socket, unless stream=true */
         RELAY_PLAIN,            /* no fds either way */
 } RelayKind;
 
@@ -195,7 +198,8 @@ static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_metho
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *forward = NULL;
         _cleanup_(sd_varlink_unrefp) sd_varlink *agent = NULL;
         _cleanup_free_ char *path = NULL;
-        sd_json_variant *jname;
+        sd_json_variant *jname, *jstream;
+        bool stream;
         const char *name;
         ManagedSession *s;
         Relay *r, **nr;
@@ -206,6 +210,8 @@ static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_metho
         if (!jname || !sd_json_variant_is_string(jname) || !session_name_is_valid(sd_json_variant_string(jname)))
                 return sd_varlink_error_invalid_parameter_name(link, "name");
         name = sd_json_variant_string(jname);
+        jstream = sd_json_variant_by_key(parameters, "stream");
+        stream = jstream && sd_json_variant_is_boolean(jstream) && sd_json_variant_boolean(jstream);
 
         s = manager_find_session(m, name);
         if (!s) {
@@ -229,15 +235,15 @@ static int relay(sd_varlink *link, sd_json_variant *parameters, sd_varlink_metho
         if (k < 0)
                 return k;
         if (agent_address_is_vsock(path) &&
-            (kind == RELAY_TERMINAL || (kind == RELAY_EXEC && sd_varlink_peek_fd(link, 0) >= 0)))
+            ((kind == RELAY_TERMINAL && !stream) || sd_varlink_peek_fd(link, 0) >= 0))
                 return sd_varlink_errorbo(
                                 link, SESSIOND_ERROR_NO_FD_PASSING,
                                 SD_JSON_BUILD_PAIR_STRING("name", name),
                                 SD_JSON_BUILD_PAIR_STRING("backend", session_backend_to_string(s->record.backend)),
                                 SD_JSON_BUILD_PAIR_STRING("address", path),
                                 SD_JSON_BUILD_PAIR_STRING("reason", kind == RELAY_TERMINAL ?
-                                                          "the agent is reached over AF_VSOCK, which cannot hand over a terminal" :
-                                                          "the agent is reached over AF_VSOCK, which passes no fds: call Exec without fds (streaming mode)"));
+                                                          "the agent is reached over AF_VSOCK, which cannot hand over a terminal: call with stream=true" :
+                                                          "the agent is reached over AF_VSOCK, which passes no fds: call without fds (streaming mode)"));
         k = agent_connect(path, &agent);
         if (k < 0)
                 return sd_varlink_errorbo(link, SESSIOND_ERROR_AGENT_FAILED,
@@ -319,6 +325,10 @@ static int vl_method_resize(sd_varlink *link, sd_json_variant *parameters, sd_va
         return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Resize", false, RELAY_PLAIN);
 }
 
+static int vl_method_input(sd_varlink *link, sd_json_variant *parameters, sd_varlink_method_flags_t flags, void *userdata) {
+        return relay(link, parameters, flags, userdata, "io.sessiond.Agent.Input", false, RELAY_PLAIN);
+}
+
 int manager_agent_address(const ManagedSession *s, char **ret) {
         return agent_address(s->record.backend, s->record.name, SESSIOND_RUNTIME_DIR, ret);
 }
@@ -352,5 +362,6 @@ int manager_exec_setup(Manager *m) {
                         "io.sessiond.Manager.Exec", vl_method_exec,
                         "io.sessiond.Manager.ExecTerminal", vl_method_exec_terminal,
                         "io.sessiond.Manager.Attach", vl_method_attach,
-                        "io.sessiond.Manager.Resize", vl_method_resize);
+                        "io.sessiond.Manager.Resize", vl_method_resize,
+                        "io.sessiond.Manager.Input", vl_method_input);
 }

@@ -51,11 +51,11 @@ static int on_child(sd_event_source *s, const struct signalfd_siginfo *si, void 
                         exec_child_exited(e, status);
         }
 
-        if (a->main_pid == 0) {
+        if (a->main_pid == 0 && !a->lingering) {
                 int code = WIFEXITED(a->main_status) ? WEXITSTATUS(a->main_status) :
                            WIFSIGNALED(a->main_status) ? 128 + WTERMSIG(a->main_status) : 255;
                 log_info("Main command of session %s ended, exit status %d.", a->name, code);
-                return sd_event_exit(sd_event_source_get_event(s), code);
+                return agent_main_ended(a, code);
         }
         return 0;
 }

@@ -536,6 +536,208 @@ static void test_exec_terminal(void) {
         safe_close(fd);
 }
 
+/* ---- streamed terminals (no fd handed over) ---- */
+
+typedef struct Streamed {
+        AgentCall *call;
+        sd_varlink *call_link;
+        AgentTerminalInput *input;
+        int out;                /* read end of the pipe the output goes to */
+        char *buf;
+        size_t size, allocated;
+        bool done;
+        AgentExecResult result;
+} Streamed;
+
+/* Drives the call and the input side until needle was output (or the call ended, or 20 s). */
+static void streamed_pump(Streamed *s, const char *needle) {
+        for (int i = 0; i < 2000; i++) {
+                struct pollfd p[2] = {
+                        { .fd = sd_varlink_get_fd(s->call_link), .events = (short) sd_varlink_get_events(s->call_link) },
+                        { .fd = -1 },
+                };
+                int r;
+
+                if (!s->done) {
+                        r = agent_call_process(s->call, &s->result);
+                        ASSERT_TRUE(r >= 0);
+                        s->done = r > 0;
+                }
+                if (s->input)
+                        ASSERT_OK(agent_terminal_input_process(s->input, &p[1].fd, &p[1].events));
+                for (;;) {
+                        if (s->size + 65536 + 1 > s->allocated) {
+                                s->allocated = (s->size + 65536 + 1) * 2;
+                                s->buf = realloc(s->buf, s->allocated);
+                                ASSERT_TRUE(s->buf);
+                        }
+                        ssize_t k = read(s->out, s->buf + s->size, 65536);
+                        if (k <= 0)
+                                break;
+                        s->size += (size_t) k;
+                }
+                if (s->buf)
+                        s->buf[s->size] = 0;
+                if ((needle && s->buf && strstr(s->buf, needle)) || (!needle && s->done))
+                        return;
+                if (s->done)
+                        p[0].fd = -1;
+                (void) poll(p, 2, 10);
+        }
+}
+
+/* The output goes to a file (writes never block the test's single thread), read from a second fd. */
+static void output_file(int *ret_write, int *ret_read) {
+        static unsigned n;
+        char path[300];
+
+        snprintf(path, sizeof(path), "%s/out-%u", tmpdir, n++);
+        *ret_write = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_APPEND|O_CLOEXEC, 0600);
+        ASSERT_TRUE(*ret_write >= 0);
+        *ret_read = open(path, O_RDONLY|O_CLOEXEC);
+        ASSERT_TRUE(*ret_read >= 0);
+}
+
+static void streamed_done(Streamed *s) {
+        agent_terminal_input_free(s->input);
+        agent_call_free(s->call);
+        sd_varlink_unref(s->call_link);
+        safe_close(s->out);
+        free(s->buf);
+}
+
+static void test_exec_terminal_streamed(void) {
+        _cleanup_(sd_varlink_unrefp) sd_varlink *control = connect_agent();
+        Streamed s = { .call_link = connect_agent() };
+        int pipefd[2];
+        uint64_t id;
+
+        output_file(&pipefd[1], &pipefd[0]);
+        s.out = pipefd[0];
+        AgentExecOptions o = { .output_fds = { pipefd[1], -EBADF } };
+
+        /* No fd comes back; the output, input and a resize go through the calls. */
+        ASSERT_OK(agent_exec_terminal_stream_start(s.call_link, (char *[]) { (char *) "sh", (char *) "-c",
+                                                   (char *) "tty; stty size; [ -t 0 ] && echo is-a-tty; read x; echo \"x=$x\"; "
+                                                   "read y; stty size; exit 5", NULL },
+                                                   &o, 33, 77, &s.call, &id));
+        ASSERT_EQ(sd_varlink_take_fd(s.call_link, 0) < 0, true);
+        ASSERT_OK(agent_terminal_input_new(control, NULL, id, &s.input));
+        streamed_pump(&s, "is-a-tty");
+        ASSERT_TRUE(strstr(s.buf, "/dev/pts/"));
+        ASSERT_TRUE(strstr(s.buf, "33 77"));
+        ASSERT_OK(agent_terminal_input_queue(s.input, "hello\n", 6));
+        streamed_pump(&s, "x=hello");
+        ASSERT_TRUE(strstr(s.buf, "x=hello"));
+        agent_terminal_input_resize(s.input, 40, 120);
+        ASSERT_OK(agent_terminal_input_queue(s.input, "\n", 1));
+        streamed_pump(&s, "40 120");
+        ASSERT_TRUE(strstr(s.buf, "40 120"));
+        streamed_pump(&s, NULL);
+        ASSERT_TRUE(s.done);
+        ASSERT_EQ(s.result.exit_code, 5);
+
+        /* Input for a command that ended is refused by the agent and dropped by the client. */
+        ASSERT_OK(agent_terminal_input_queue(s.input, "late\n", 5));
+        ASSERT_OK(agent_terminal_input_flush(s.input));
+        streamed_done(&s);
+        safe_close(pipefd[1]);
+
+        /* A slow reader: 1.3 MB (more than a socket viewer may fall behind) while nobody reads for
+         * 2 s; every byte arrives, in order, and only then the exit status. */
+        s = (Streamed) { .call_link = connect_agent() };
+        output_file(&pipefd[1], &pipefd[0]);
+        s.out = pipefd[0];
+        o.output_fds[0] = pipefd[1];
+        ASSERT_OK(agent_exec_terminal_stream_start(s.call_link, (char *[]) { (char *) "sh", (char *) "-c",
+                                                   (char *) "stty -onlcr; seq 1 200000; exit 3", NULL },
+                                                   &o, 0, 0, &s.call, &id));
+        msleep(2000);
+        streamed_pump(&s, NULL);
+        ASSERT_TRUE(s.done);
+        ASSERT_EQ(s.result.exit_code, 3);
+        {
+                _cleanup_free_ char *want = NULL;
+                size_t wn = 0;
+                FILE *f = open_memstream(&want, &wn);
+                ASSERT_TRUE(f);
+                for (int i = 1; i <= 200000; i++)
+                        fprintf(f, "%d\n", i);
+                fclose(f);
+                ASSERT_EQ(s.size, wn);
+                ASSERT_TRUE(memcmp(s.buf, want, wn) == 0);
+        }
+        streamed_done(&s);
+        safe_close(pipefd[1]);
+
+        /* The id of a command that is gone: Input fails like Resize. */
+        ASSERT_ERROR(agent_resize(control, NULL, id, 10, 10), ESRCH);
+}
+
+static void test_attach_streamed(void) {
+        _cleanup_(sd_varlink_unrefp) sd_varlink *control = NULL;
+        Streamed s = {};
+        int pipefd[2];
+        uint64_t scrollback = 0;
+
+        stop_agent();
+        start_agent_full(true, (const char *const[]) { "sh", "-c",
+                "echo ready-marker; while read l; do echo \"got:$l\"; [ \"$l\" = size ] && stty size; done", NULL });
+        control = connect_agent();
+        s.call_link = connect_agent();
+        output_file(&pipefd[1], &pipefd[0]);
+        s.out = pipefd[0];
+        AgentExecOptions o = { .output_fds = { pipefd[1], -EBADF } };
+
+        msleep(300);
+        ASSERT_OK(agent_attach_stream_start(s.call_link, NULL, &o, &s.call, &scrollback));
+        ASSERT_TRUE(scrollback > 0);
+        ASSERT_EQ(sd_varlink_take_fd(s.call_link, 0) < 0, true);
+        ASSERT_OK(agent_terminal_input_new(control, NULL, AGENT_ID_MAIN, &s.input));
+        streamed_pump(&s, "ready-marker");
+        ASSERT_TRUE(strstr(s.buf, "ready-marker"));
+
+        ASSERT_OK(agent_terminal_input_queue(s.input, "ping\n", 5));
+        streamed_pump(&s, "got:ping");
+        ASSERT_TRUE(strstr(s.buf, "got:ping"));
+        agent_terminal_input_resize(s.input, 31, 101);
+        ASSERT_OK(agent_terminal_input_queue(s.input, "size\n", 5));
+        streamed_pump(&s, "31 101");
+        ASSERT_TRUE(strstr(s.buf, "31 101"));
+        ASSERT_TRUE(!s.done);
+
+        /* Detach: the agent forgets the viewer once the call's connection is gone. */
+        agent_terminal_input_free(s.input);
+        s.input = NULL;
+        agent_call_free(s.call);
+        s.call = NULL;
+        s.call_link = sd_varlink_unref(s.call_link);
+        for (int i = 0; i < 200; i++) {
+                AgentInfo info = {};
+                ASSERT_OK(agent_describe(control, &info));
+                unsigned v = info.viewers;
+                agent_info_done(&info);
+                if (v == 0)
+                        break;
+                ASSERT_TRUE(i < 199);
+                msleep(20);
+        }
+
+        /* The terminal closing ends a streamed Attach with its final reply. */
+        s.call_link = connect_agent();
+        free(s.buf);
+        s.buf = NULL;
+        s.size = s.allocated = 0;
+        ASSERT_OK(agent_attach_stream_start(s.call_link, NULL, &o, &s.call, NULL));
+        streamed_pump(&s, "31 101");
+        ASSERT_TRUE(strstr(s.buf, "got:ping") && strstr(s.buf, "31 101"));
+        ASSERT_OK(agent_kill(control, AGENT_ID_MAIN, SIGKILL));
+        streamed_pump(&s, NULL);
+        ASSERT_TRUE(s.done);
+        streamed_done(&s);
+        safe_close(pipefd[1]);
+}
+
 static void expect_error(sd_varlink *link, const char *method, const char *json, const char *error) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
         sd_json_variant *reply = NULL;
@@ -790,6 +992,8 @@ int main(int argc, char *argv[]) {
         test_main_lifecycle();
         test_attach();
         test_exec_terminal();
+        test_exec_terminal_streamed();
+        test_attach_streamed();
         stop_agent();
 
         char cmd[400];

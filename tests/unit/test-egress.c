@@ -239,6 +239,9 @@ static void test_nft(void) {
         /* into the machine only replies, once per interface too */
         ASSERT_EQ(count(set, "oifname \"ve-b\" ct state established,related accept comment \"s_b\""), 1);
         ASSERT_EQ(count(set, "oifname \"ve-b\" drop comment \"s_b\""), 1);
+        /* the link's IPv6 neighbour discovery, once, before the jump */
+        ASSERT_EQ(count(set, "iifname \"ve-b\" icmpv6 type { mld-listener-report, nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report } accept comment \"s_b\""), 1);
+        ASSERT_TRUE(strstr(set, "iifname \"ve-b\" icmpv6") < strstr(set, "iifname \"ve-b\" jump s_b"));
         ASSERT_EQ(count(set, "oifname \"ve-b2\" drop comment \"s_b\""), 1);
         free(set);
         /* what the machine sends to the host itself goes through the same chains */
@@ -247,16 +250,30 @@ static void test_nft(void) {
         free(set);
         {
                 struct in_addr m1, m2;
+                struct in6_addr m61, m62;
 
                 ASSERT_EQ(inet_pton(AF_INET, "10.222.0.6", &m1), 1);
                 ASSERT_EQ(inet_pton(AF_INET, "10.222.0.10", &m2), 1);
-                ASSERT_NFT(ctx, egress_session_set_masquerade(ctx, "b", "ve-b", m1));
-                /* a restart with another address replaces the rule */
-                ASSERT_NFT(ctx, egress_session_set_masquerade(ctx, "b", "ve-b", m2));
-                ASSERT_ERROR(egress_session_set_masquerade(ctx, "b", "ve\" masquerade", m1), EINVAL);
+                ASSERT_EQ(inet_pton(AF_INET6, "fd5e:55d0:e6:1::2", &m61), 1);
+                ASSERT_EQ(inet_pton(AF_INET6, "fd5e:55d0:e6:2::2", &m62), 1);
+                ASSERT_NFT(ctx, egress_session_set_masquerade(ctx, "b", "ve-b", m1, &m61));
+                set = ruleset("chain inet sessiond machines_nat");
+                ASSERT_TRUE(strstr(set, "ip6 saddr fd5e:55d0:e6:1::2 oifname != \"ve-b\" masquerade comment \"s_b\""));
+                free(set);
+                /* a restart with other addresses replaces both rules */
+                ASSERT_NFT(ctx, egress_session_set_masquerade(ctx, "b", "ve-b", m2, &m62));
+                ASSERT_ERROR(egress_session_set_masquerade(ctx, "b", "ve\" masquerade", m1, NULL), EINVAL);
                 set = ruleset("chain inet sessiond machines_nat");
                 ASSERT_TRUE(strstr(set, "ip saddr 10.222.0.10 oifname != \"ve-b\" masquerade comment \"s_b\""));
+                ASSERT_TRUE(strstr(set, "ip6 saddr fd5e:55d0:e6:2::2 oifname != \"ve-b\" masquerade comment \"s_b\""));
                 ASSERT_TRUE(!strstr(set, "10.222.0.6"));
+                ASSERT_TRUE(!strstr(set, "fd5e:55d0:e6:1::2"));
+                free(set);
+                /* IPv4 only: the IPv6 rule goes */
+                ASSERT_NFT(ctx, egress_session_set_masquerade(ctx, "b", "ve-b", m2, NULL));
+                set = ruleset("chain inet sessiond machines_nat");
+                ASSERT_TRUE(strstr(set, "ip saddr 10.222.0.10"));
+                ASSERT_TRUE(!strstr(set, "ip6 saddr"));
                 free(set);
                 set = ruleset("chain inet sessiond postrouting");
                 ASSERT_TRUE(strstr(set, "type nat hook postrouting"));
@@ -281,6 +298,13 @@ static void test_nft(void) {
                 ASSERT_TRUE(strstr(set, "type nat hook prerouting"));
                 ASSERT_TRUE(strstr(set, "jump machines_dns"));
                 free(set);
+                /* AllowHost= gone in an update: the redirect goes, twice is no error; it comes back */
+                ASSERT_NFT(ctx, egress_session_remove_dns_redirect(ctx, "b"));
+                ASSERT_NFT(ctx, egress_session_remove_dns_redirect(ctx, "b"));
+                set = ruleset("chain inet sessiond machines_dns");
+                ASSERT_TRUE(!strstr(set, "dnat"));
+                free(set);
+                ASSERT_NFT(ctx, egress_session_set_dns_redirect(ctx, "b", "ve-b", h2, stub1));
         }
         set = NULL;
 
@@ -338,6 +362,7 @@ static void test_nft(void) {
         ASSERT_NFT(ctx, egress_session_remove(ctx, "b"));
         all = ruleset_full("table inet sessiond", false);        /* handles grow: compare without */
         ASSERT_STREQ(all, empty);
+        all = mfree(all);
         l = (strv_freep(&l), NULL);
         ASSERT_OK(egress_list_sessions(ctx, &l));
         ASSERT_TRUE(l[0] == NULL);
@@ -348,6 +373,27 @@ static void test_nft(void) {
         l = (strv_freep(&l), NULL);
         ASSERT_OK(egress_list_sessions(ctx, &l));
         ASSERT_STREQ(l[0], "c");
+
+        /* The forwarding guard drops only the families whose forwarding is sessiond's. */
+        ASSERT_NFT(ctx, egress_forward_guard(ctx, true, false));
+        set = ruleset("chain inet sessiond " EGRESS_FORWARD_GUARD_CHAIN);
+        ASSERT_TRUE(strstr(set, "oifname \"vs_*\" accept"));
+        ASSERT_EQ(count(set, "meta nfproto ipv4 counter"), 1);
+        ASSERT_EQ(count(set, "meta nfproto ipv6"), 0);
+        set = mfree(set);
+        ASSERT_NFT(ctx, egress_forward_guard(ctx, true, true));
+        ASSERT_NFT(ctx, egress_forward_guard(ctx, false, true));
+        set = ruleset("chain inet sessiond " EGRESS_FORWARD_GUARD_CHAIN);
+        ASSERT_EQ(count(set, "meta nfproto ipv4"), 0);
+        ASSERT_EQ(count(set, "meta nfproto ipv6 counter"), 1);
+        ASSERT_EQ(count(set, "iifname \"vs-*\" accept"), 1);
+        set = mfree(set);
+        ASSERT_NFT(ctx, egress_forward_guard(ctx, false, false));
+        ASSERT_NFT(ctx, egress_forward_guard(ctx, false, false));
+        all = ruleset("ruleset");
+        ASSERT_TRUE(!strstr(all, EGRESS_FORWARD_GUARD_CHAIN));
+        all = mfree(all);
+
         ASSERT_NFT(ctx, egress_table_remove(ctx));
         ASSERT_ERROR(egress_table_remove(ctx), ENOENT);
 }

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 
 #include "macro.h"
 #include "rtnl.h"
@@ -16,6 +17,22 @@ static struct in_addr a4(const char *s) {
 
         ASSERT_EQ(inet_pton(AF_INET, s, &a), 1);
         return a;
+}
+
+static struct in6_addr a6(const char *s) {
+        struct in6_addr a;
+
+        ASSERT_EQ(inet_pton(AF_INET6, s, &a), 1);
+        return a;
+}
+
+static bool has6(const struct in6_addr *l, size_t n, const char *s) {
+        struct in6_addr a = a6(s);
+
+        for (size_t i = 0; i < n; i++)
+                if (memcmp(&l[i], &a, sizeof(a)) == 0)
+                        return true;
+        return false;
 }
 
 static bool has(const struct in_addr *l, size_t n, const char *s) {
@@ -63,6 +80,28 @@ int main(void) {
         ASSERT_ERROR(rtnl_route_add_default_ipv4(rtnl, lo, a4("10.222.0.2")), EEXIST);
         /* the gateway must be reachable on the link */
         ASSERT_TRUE(rtnl_route_add_default_ipv4(rtnl, lo, a4("192.0.2.1")) < 0);
+
+        /* IPv6: the same, the address usable at once (no DAD: not "tentative") */
+        {
+                _cleanup_free_ struct in6_addr *l6 = NULL;
+                struct in6_addr h = a6("fd5e:55d0:e6:7::1"), g = a6("fd5e:55d0:e6:7::2");
+
+                ASSERT_OK(rtnl_address_add_ipv6(rtnl, lo, &h, 64));
+                ASSERT_ERROR(rtnl_address_add_ipv6(rtnl, lo, &h, 64), EEXIST);
+                ASSERT_ERROR(rtnl_address_add_ipv6(rtnl, lo, &g, 129), EINVAL);
+                ASSERT_ERROR(rtnl_address_add_ipv6(rtnl, 999999, &g, 64), ENODEV);
+                ASSERT_OK(rtnl_addresses_ipv6(rtnl, &l6, &n));
+                ASSERT_TRUE(has6(l6, n, "fd5e:55d0:e6:7::1"));
+                ASSERT_TRUE(has6(l6, n, "::1"));
+                ASSERT_TRUE(!has6(l6, n, "fd5e:55d0:e6:7::2"));
+                /* the v4 dump has none of them */
+                ASSERT_OK(rtnl_addresses_ipv4(rtnl, &l, &n));
+                ASSERT_TRUE(has(l, n, "10.222.0.1"));
+                l = mfree(l);
+                /* IPv6 takes no gateway on lo (the kernel's answer, not ours): the success of
+                 * the route is shown on a real veth, in the VM case backend-nspawn-net6 */
+                ASSERT_ERROR(rtnl_route_add_default_ipv6(rtnl, lo, &g), EHOSTUNREACH);
+        }
 
         ASSERT_ERROR(rtnl_link_delete(rtnl, 999999), ENODEV);
         return 0;

@@ -2,7 +2,8 @@
 # Backend=nspawn with [Egress]: the session's veth is a working point-to-point link under the
 # session's egress policy, checked from outside and inside:
 #  - host side vs-NAME 10.222.x.1/30, host0 in the machine .2/30 with a default route through it,
-#    the machine's address masqueraded (nft chain machines_nat), IPv4 forwarding on;
+#    the machine's address masqueraded (nft chain machines_nat), IPv4 forwarding on (IPv6 on the
+#    same veth: backend-nspawn-net6);
 #  - from inside (sessionctl exec) the allowed outside address answers, another one does not, nor
 #    does the host itself on an address the policy does not allow; the drops are counted in
 #    `sessionctl status`; from outside nothing opens a connection into the machine;
@@ -40,7 +41,8 @@ can() { inside "$1" /usr/bin/nc.openbsd -z -w 3 "$2" "$3" </dev/null; }
 
 outside_up
 forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
-echo "ip_forward before: $forward_before"
+forward6_before=$(cat /proc/sys/net/ipv6/conf/all/forwarding)
+echo "ip_forward before: $forward_before, IPv6 $forward6_before"
 # A listener of the host itself, on every address (the machine must not reach it: not allowed).
 socat TCP-LISTEN:8081,fork,reuseaddr SYSTEM:'echo host' &
 host_pids+=($!)
@@ -79,7 +81,7 @@ h2=$(awk '$1 ~ /^vs_nsne/ {print $3}' "$tmp/addr.txt")
 host1=${h1%/30}
 machine1=${host1%.*}.$(( ${host1##*.} + 1 ))
 echo "nsnet2: host $host1, machine $machine1; $long: host ${h2%/30} on $lv"
-! ip -6 addr show dev vs-nsnet2 | grep -q inet6 || fail "IPv6 is on on the host side"
+ip -6 addr show dev vs-nsnet2 | grep -q 'inet6 fd5e:55d0:e6:[0-9a-f]*::1/64' || fail "no IPv6 address on the host side (see backend-nspawn-net6)"
 assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" 1 "ip_forward while sessions run"
 nft list chain inet sessiond machines_nat | tee "$tmp/nat.txt"
 grep -q "ip saddr $machine1 oifname != \"vs-nsnet2\" masquerade" "$tmp/nat.txt" || fail "no masquerade for $machine1"
@@ -93,7 +95,7 @@ out=$(inside nsnet2 /bin/sh -c 'ip -4 -br addr show dev host0; ip -4 route show 
 echo "$out"
 [[ $(sed -n 1p <<<"$out") == *"$machine1/30"* ]] || fail "host0 inside has not $machine1/30"
 [[ $(sed -n 2p <<<"$out") == "default via $host1 dev host0"* ]] || fail "no default route via $host1 inside"
-assert_eq "$(sed -n 3p <<<"$out")" 1 "IPv6 off on host0"
+assert_eq "$(sed -n 3p <<<"$out")" 0 "IPv6 on on host0 (backend-nspawn-net6 checks it)"
 
 step "from inside: the allowed address answers, the others do not, drops are counted"
 d0=$(dropped nsnet2)
@@ -162,6 +164,8 @@ net_of() {  # what the host still has of a session NAME VETH
         ip link show "$2" 2>/dev/null || true
         ip -4 addr show | grep 'inet 10\.222\.' || true
         ip -4 route show | grep '^10\.222\.' || true
+        ip -6 addr show | grep 'inet6 fd5e:55d0:e6:' || true
+        ip -6 route show | grep '^fd5e:55d0:e6:' || true
         nft list table inet sessiond 2>/dev/null | grep -E "s_$(sed 's/_/__/g; s/-/_m/g; s/\./_d/g' <<<"$1")(_|\b)|$2" || true
         ls "/run/sessiond/egress-net/$1" 2>/dev/null || true
 }
@@ -181,4 +185,5 @@ nft list chain inet sessiond machines_nat
 [[ ! -e /run/sessiond/egress-net ]] || fail "left in /run/sessiond/egress-net: $(ls -A /run/sessiond/egress-net)"
 ! nft list chain inet sessiond forward_guard >/dev/null 2>&1 || fail "forward_guard left after the last session"
 assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$forward_before" "ip_forward after the last session"
+assert_eq "$(cat /proc/sys/net/ipv6/conf/all/forwarding)" "$forward6_before" "IPv6 forwarding after the last session"
 echo ok
