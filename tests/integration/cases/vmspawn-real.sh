@@ -5,7 +5,7 @@
 # runs sessiond-agent on vsock:1024 (systemd.run=), and sessiond reaches it over AF_VSOCK.
 # Shown: start through sessiond, machined lists the VM, exec answers from INSIDE the guest (its
 # hostname, boot id and kernel command line differ from this machine's), stdin/stdout/stderr and
-# exit codes cross the VM boundary, terminals are refused with the reason, and stop leaves no
+# exit codes cross the VM boundary, exec -t works streamed, and stop leaves no
 # unit, no machine and no qemu. Skipped where there is no systemd-vmspawn (the default VM).
 . "$SESSIOND_TEST_DIR/lib.sh"
 command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
@@ -138,10 +138,13 @@ t4=$(now)
 sessionctl exec vmr -- /bin/true
 echo "FIGURE vmspawn-exec-true $(secs "$t4" "$(now)") s (sessionctl exec -- /bin/true, warm)"
 
-step "terminals: refused with the reason (or working, once streamed terminals exist)"
+step "terminals cross the VM boundary streamed (no fds over AF_VSOCK): exec -t and its exit code"
 rc=0
-out=$(sessionctl exec -t vmr -- /bin/true 2>&1 </dev/null) || rc=$?
+out=$(script -qec "sessionctl exec -t vmr -- sh -c 'tty; [ -t 0 ] && echo on-a-tty; exit 3'" /dev/null </dev/null) || rc=$?
 echo "rc=$rc: $out"
+assert_eq "$rc" 3 "exit code of exec -t in the guest"
+assert_match "$out" "/dev/pts/" "the command's tty in the guest"
+assert_match "$out" "on-a-tty" "stdin is a terminal in the guest"
 
 step "sessionctl stop leaves nothing"
 t5=$(now)
