@@ -63,8 +63,8 @@ typedef struct ParseState {
         int fatal;              /* negative errno (ENOMEM): stop */
 
         /* Where some keys were set, for checks that need the whole file. */
-        char *image_file, *workspace_file, *size_file, *target_file, *mode_file;
-        unsigned image_line, workspace_line, size_line, target_line, mode_line;
+        char *image_file, *workspace_file, *size_file, *target_file, *mode_file, *backend_file, *memory_max_file;
+        unsigned image_line, workspace_line, size_line, target_line, mode_line, backend_line, memory_max_line;
 } ParseState;
 
 static void parse_state_done(ParseState *st) {
@@ -73,6 +73,8 @@ static void parse_state_done(ParseState *st) {
         free(st->size_file);
         free(st->target_file);
         free(st->mode_file);
+        free(st->backend_file);
+        free(st->memory_max_file);
 }
 
 void session_error_list_done(SessionErrorList *l) {
@@ -332,6 +334,24 @@ static int parse_size_field(ParseState *st, const char *key, const char *value, 
         return 0;
 }
 
+/* Where a key was set, for validate()'s messages. */
+static int remember_location(ParseState *st, char **file, unsigned *line) {
+        char *f = strdup(st->file);
+
+        if (!f)
+                return -ENOMEM;
+        free(*file);
+        *file = f;
+        *line = st->line;
+        return 0;
+}
+
+static int parse_memory_max(ParseState *st, const char *key, const char *value, void *data) {
+        int r = remember_location(st, &st->memory_max_file, &st->memory_max_line);
+
+        return r < 0 ? r : parse_size_field(st, key, value, data);
+}
+
 static int parse_duration_field(ParseState *st, const char *key, const char *value, void *data) {
         uint64_t v;
 
@@ -416,8 +436,14 @@ static int parse_description(ParseState *st, const char *key, const char *value,
                 return 0;                                                                                \
         }
 
-DEFINE_PARSE_ENUM(parse_backend, SessionBackend, session_backend_from_string, backend,
+DEFINE_PARSE_ENUM(parse_backend_value, SessionBackend, session_backend_from_string, backend,
                   "service, nspawn or vmspawn");
+
+static int parse_backend(ParseState *st, const char *key, const char *value, void *data) {
+        int r = remember_location(st, &st->backend_file, &st->backend_line);
+
+        return r < 0 ? r : parse_backend_value(st, key, value, data);
+}
 DEFINE_PARSE_ENUM(parse_profile, SessionProfile, session_profile_from_string, profile,
                   "restrictive, moderate or permissive");
 DEFINE_PARSE_ENUM(parse_on_end, SessionOnEnd, session_on_end_from_string, on_end, "discard or persist");
@@ -532,15 +558,15 @@ static int parse_syscall_filter(ParseState *st, const char *key, const char *val
 }
 
 static int parse_image(ParseState *st, const char *key, const char *value, void *data) {
+        int r;
+
         if (!isempty(value) && !path_is_normalized_absolute(value) && !hostname_is_valid(value)) {
                 error(st, "Invalid %s=, expected an absolute path or a machine image name: '%s'", key, value);
                 return 0;
         }
-        free(st->image_file);
-        st->image_file = strdup(st->file);
-        if (!st->image_file)
-                return -ENOMEM;
-        st->image_line = st->line;
+        r = remember_location(st, &st->image_file, &st->image_line);
+        if (r < 0)
+                return r;
         return parse_string_field(st, key, value, &st->session->image);
 }
 
@@ -1019,7 +1045,7 @@ static const struct {
         { SECTION_SESSION, "Environment", parse_environment, 0 },
         { SECTION_SESSION, "WorkingDirectory", parse_working_directory, 0 },
 
-        { SECTION_RESOURCES, "MemoryMax", parse_size_field, offsetof(Session, memory_max) },
+        { SECTION_RESOURCES, "MemoryMax", parse_memory_max, offsetof(Session, memory_max) },
         { SECTION_RESOURCES, "MemoryHigh", parse_size_field, offsetof(Session, memory_high) },
         { SECTION_RESOURCES, "MemorySwapMax", parse_size_field, offsetof(Session, memory_swap_max) },
         { SECTION_RESOURCES, "CPUQuota", parse_cpu_quota_field, offsetof(Session, cpu_quota_per_sec_usec) },
@@ -1156,6 +1182,22 @@ static void validate(ParseState *st) {
         if (s->workspace_target && s->workspace_mode == WORKSPACE_NONE) {
                 st->file = st->target_file;
                 error_at(st, st->target_line, "Target= needs Path= or Mode=tmpfs");
+        }
+
+        /* Without Image= nspawn boots the host's root --volatile; vmspawn has no such mode and
+         * would share the host's root read-write with the guest over virtiofs. */
+        if (s->backend == SESSION_BACKEND_VMSPAWN && !s->image) {
+                st->file = st->backend_file;
+                error_at(st, st->backend_line,
+                         "Backend=vmspawn needs Image= (a raw disk image or a directory under /var/lib/machines): "
+                         "the VM must not boot the host's own root");
+        }
+
+        if (s->backend == SESSION_BACKEND_VMSPAWN && s->memory_max != UINT64_UNSET &&
+            s->memory_max != UINT64_INFINITY && s->memory_max < SESSION_VMSPAWN_MEMORY_MIN) {
+                st->file = st->memory_max_file;
+                error_at(st, st->memory_max_line,
+                         "MemoryMax= below 256M cannot hold a VM (Backend=vmspawn): guest RAM and the VMM share it");
         }
 
         /* session_render_vmspawn_service() shares nothing of the host with the VM yet: refuse

@@ -444,6 +444,14 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
         return add_common_tail(s, a);
 }
 
+uint64_t session_vmspawn_guest_ram(uint64_t memory_max) {
+        uint64_t reserve = memory_max / 4;
+
+        if (reserve > SESSION_VMSPAWN_VMM_RESERVE_MAX)
+                reserve = SESSION_VMSPAWN_VMM_RESERVE_MAX;
+        return memory_max - reserve;
+}
+
 int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         _cleanup_strv_free_ char **argv = NULL, **agent = NULL;
         _cleanup_free_ char *machine = NULL, *image = NULL, *run = NULL, *socket = NULL;
@@ -456,11 +464,12 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         r = session_machine_name(s->name, &machine);
         if (r < 0)
                 return r;
-        if (s->image) {
-                r = image_path(s->image, &image);
-                if (r < 0)
-                        return r;
-        }
+        /* The parser refuses vmspawn without Image=: the guest must not boot the host's root. */
+        if (!s->image)
+                return -EINVAL;
+        r = image_path(s->image, &image);
+        if (r < 0)
+                return r;
 
         r = add_common_head(s, a);
         if (r < 0)
@@ -480,11 +489,11 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         if (r >= 0)
                 r = extend_opt(&argv, "--machine=", machine, NULL, NULL);
         if (r >= 0)
-                r = extend_opt(&argv, image && image_is_raw(image) ? "--image=" : "--directory=",
-                               image ?: "/", NULL, NULL);
-        /* The VM's memory and CPUs come from [Resources]; the slice caps the VMM process as well. */
+                r = extend_opt(&argv, image_is_raw(image) ? "--image=" : "--directory=", image, NULL, NULL);
+        /* The VM's memory and CPUs come from [Resources]; the slice's MemoryMax= caps guest and
+         * VMM together, so the guest gets less (session_vmspawn_guest_ram()). */
         if (r >= 0 && s->memory_max != UINT64_UNSET && s->memory_max != UINT64_INFINITY) {
-                snprintf(buf, sizeof(buf), "%" PRIu64, s->memory_max);
+                snprintf(buf, sizeof(buf), "%" PRIu64, session_vmspawn_guest_ram(s->memory_max));
                 r = extend_opt(&argv, "--ram=", buf, NULL, NULL);
         }
         if (r >= 0 && s->cpu_quota_per_sec_usec != UINT64_UNSET) {

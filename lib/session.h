@@ -48,6 +48,11 @@ typedef enum WorkspaceMode {
         _WORKSPACE_MODE_INVALID = -EINVAL,
 } WorkspaceMode;
 
+/* Backend=vmspawn: MemoryMax= holds guest RAM and the VMM together (see
+ * session_vmspawn_guest_ram()); below the minimum the parser refuses it. */
+#define SESSION_VMSPAWN_MEMORY_MIN (256U * 1024U * 1024U)
+#define SESSION_VMSPAWN_VMM_RESERVE_MAX (512U * 1024U * 1024U)
+
 #define UINT64_UNSET UINT64_MAX
 /* "infinity" where systemd allows it (MemoryMax=, MemorySwapMax=, TasksMax=, MaxRuntime=). */
 #ifndef UINT64_INFINITY

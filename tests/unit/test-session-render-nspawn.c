@@ -261,7 +261,8 @@ static void test_vmspawn(void) {
         ASSERT_STREQ(exec->argv[0], "/usr/bin/systemd-vmspawn");
         ASSERT_TRUE(argv_index(&service, "--keep-unit") > 0);
         ASSERT_TRUE(argv_index(&service, "--image=/var/lib/machines/f.raw") > 0);
-        ASSERT_TRUE(argv_index(&service, "--ram=1073741824") > 0);
+        /* the slice's 1G holds the guest and the VMM: the guest gets 768M */
+        ASSERT_TRUE(argv_index(&service, "--ram=805306368") > 0);
         ASSERT_TRUE(argv_index(&service, "--cpus=2") > 0);
         snprintf(cid, sizeof(cid), "--vsock-cid=%u", session_vsock_cid("vm"));
         ASSERT_TRUE(argv_index(&service, cid) > 0);
@@ -270,11 +271,18 @@ static void test_vmspawn(void) {
         ASSERT_STREQ(value(&slice, "MemoryMax"), "1073741824");
 }
 
+static void test_vmspawn_guest_ram(void) {
+        ASSERT_EQ(session_vmspawn_guest_ram(256ULL << 20), 192ULL << 20);
+        ASSERT_EQ(session_vmspawn_guest_ram(2ULL << 30), 1536ULL << 20);
+        ASSERT_EQ(session_vmspawn_guest_ram(16ULL << 30), (16ULL << 30) - (512ULL << 20));   /* capped */
+}
+
 int main(void) {
         test_names();
         test_nspawn_host();
         test_nspawn_image_egress();
         test_nspawn_workspace();
         test_vmspawn();
+        test_vmspawn_guest_ram();
         return 0;
 }

@@ -118,6 +118,7 @@ step "generator session with Backend=vmspawn; systemd-vmspawn replaced by the ag
 write_session vmx <<'S'
 [Session]
 Backend=vmspawn
+Image=vmx
 Exec=/bin/sleep infinity
 S
 unit=sessiond-vmx.service

@@ -50,8 +50,15 @@ step "a backend this machine cannot run is BackendUnavailable (vmspawn: not in t
 if command -v systemd-vmspawn >/dev/null && [[ -w /dev/kvm ]]; then
         echo "systemd-vmspawn and /dev/kvm are here: backend-vmspawn.sh covers this"
 else
-        call_err Start '{"name":"dvm","sessionText":"[Session]\nBackend=vmspawn\n"}' 'BackendUnavailable'
+        call_err Start '{"name":"dvm","sessionText":"[Session]\nBackend=vmspawn\nImage=dvm.raw\n"}' 'BackendUnavailable'
 fi
+
+step "vmspawn without Image= is InvalidSession at the Backend= line (the VM must not boot the host's root)"
+out=$(varlinkctl call "$ADDR" $M.Start '{"name":"dvm","sessionText":"[Session]\nExec=/bin/true\nBackend=vmspawn\n"}' 2>&1) || true
+echo "$out"
+[[ $out == *io.sessiond.Manager.InvalidSession* ]] || fail "no InvalidSession"
+[[ $out == *"\"line\" : 3"* || $out == *"\"line\":3"* ]] || fail "error not at line 3"
+[[ $out == *"needs Image="* ]] || fail "the message does not name Image="
 
 step "List needs more"
 call_err List '{}' 'ExpectedMore'
