@@ -603,6 +603,27 @@ int vl_method_attach(sd_varlink *link, sd_json_variant *parameters, sd_varlink_m
         return sd_varlink_replybo(link, SD_JSON_BUILD_PAIR_UNSIGNED("scrollback", scrollback));
 }
 
+/* The terminal an Input or Resize call means: the command id's, or with no id (UINT64_MAX) the main
+ * command's. Returns 1 with *ret_terminal set; else what answering NoSuchExec (no such command, or
+ * one without a terminal) or NoTerminal (the agent runs its main command without one) returned. */
+static int terminal_lookup(sd_varlink *link, Agent *a, uint64_t id, Terminal **ret_terminal) {
+        Terminal *t;
+
+        if (id != UINT64_MAX) {
+                Exec *e = agent_find_exec(a, id);
+                if (!e || !e->terminal)
+                        return sd_varlink_errorbo(link, "io.sessiond.Agent.NoSuchExec",
+                                                  SD_JSON_BUILD_PAIR_UNSIGNED("id", id));
+                t = e->terminal;
+        } else {
+                if (!a->terminal)
+                        return sd_varlink_error(link, "io.sessiond.Agent.NoTerminal", NULL);
+                t = a->terminal;
+        }
+        *ret_terminal = t;
+        return 1;
+}
+
 typedef struct ResizeParams {
         uint64_t id;
         unsigned rows, columns;
@@ -637,17 +658,9 @@ int vl_method_resize(sd_varlink *link, sd_json_variant *parameters, sd_varlink_m
         if (r != 0)
                 return r;
 
-        if (p.id != UINT64_MAX) {
-                Exec *e = agent_find_exec(a, p.id);
-                if (!e || !e->terminal)
-                        return sd_varlink_errorbo(link, "io.sessiond.Agent.NoSuchExec",
-                                                  SD_JSON_BUILD_PAIR_UNSIGNED("id", p.id));
-                t = e->terminal;
-        } else {
-                if (!a->terminal)
-                        return sd_varlink_error(link, "io.sessiond.Agent.NoTerminal", NULL);
-                t = a->terminal;
-        }
+        r = terminal_lookup(link, a, p.id, &t);
+        if (r <= 0)
+                return r;
 
         r = terminal_resize(t, p.rows, p.columns);
         if (r == -EIO)
@@ -687,17 +700,9 @@ int vl_method_input(sd_varlink *link, sd_json_variant *parameters, sd_varlink_me
         if (r < 0)
                 return r;
 
-        if (p.id != UINT64_MAX) {
-                Exec *e = agent_find_exec(a, p.id);
-                if (!e || !e->terminal)
-                        return sd_varlink_errorbo(link, "io.sessiond.Agent.NoSuchExec",
-                                                  SD_JSON_BUILD_PAIR_UNSIGNED("id", p.id));
-                t = e->terminal;
-        } else {
-                if (!a->terminal)
-                        return sd_varlink_error(link, "io.sessiond.Agent.NoTerminal", NULL);
-                t = a->terminal;
-        }
+        r = terminal_lookup(link, a, p.id, &t);
+        if (r <= 0)
+                return r;
         if (t->master_fd < 0)
                 return sd_varlink_error(link, "io.sessiond.Agent.NotRunning", NULL);
         if (size == 0)

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -104,6 +105,23 @@ static sd_varlink *connect_agent(void) {
         sd_varlink *link = NULL;
         ASSERT_OK(agent_connect(sock, &link));
         return link;
+}
+
+/* NoSuchExec names the id it did not find. */
+static void expect_no_such_exec(sd_varlink *link, const char *method, const char *json, uint64_t id) {
+        _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
+        sd_json_variant *reply = NULL, *v;
+        const char *error_id = NULL;
+
+        ASSERT_OK(sd_json_parse(json, 0, &params, NULL, NULL));
+        ASSERT_OK(sd_varlink_call(link, method, params, &reply, &error_id));
+        if (!error_id || !streq(error_id, "io.sessiond.Agent.NoSuchExec")) {
+                fprintf(stderr, "%s %s: got error %s, expected NoSuchExec\n", method, json, strna(error_id));
+                exit(EXIT_FAILURE);
+        }
+        v = sd_json_variant_by_key(reply, "id");
+        ASSERT_TRUE(v);
+        ASSERT_EQ(sd_json_variant_unsigned(v), id);
 }
 
 static int devnull(int flags) {
@@ -500,8 +518,9 @@ static void test_attach(void) {
                 safe_close(fds[i]);
         safe_close(rw2);
 
-        /* Resize of a session without... this one has a terminal; an unknown exec id fails. */
+        /* The main command has a terminal, but an unknown exec id is not it: NoSuchExec. */
         ASSERT_ERROR(agent_resize(link, NULL, 999, 10, 10), ESRCH);
+        expect_no_such_exec(link, "io.sessiond.Agent.Input", "{\"id\":999,\"data\":\"eAo=\"}", 999);
         (void) fd;
 }
 
@@ -672,6 +691,11 @@ static void test_exec_terminal_streamed(void) {
 
         /* The id of a command that is gone: Input fails like Resize. */
         ASSERT_ERROR(agent_resize(control, NULL, id, 10, 10), ESRCH);
+        {
+                char json[128];
+                snprintf(json, sizeof(json), "{\"id\":%" PRIu64 ",\"data\":\"eAo=\"}", id);
+                expect_no_such_exec(control, "io.sessiond.Agent.Input", json, id);
+        }
 }
 
 static void test_attach_streamed(void) {
@@ -776,9 +800,35 @@ static void test_bad_input(void) {
         expect_error(link, "io.sessiond.Agent.Resize", "{\"rows\":0,\"columns\":10}", inval);
         expect_error(link, "io.sessiond.Agent.Resize", "{\"rows\":10,\"columns\":70000}", inval);
         expect_error(link, "io.sessiond.Agent.Resize", "{\"rows\":10,\"columns\":10}", "io.sessiond.Agent.NoTerminal");
+        expect_error(link, "io.sessiond.Agent.Input", "{\"data\":\"eAo=\"}", "io.sessiond.Agent.NoTerminal");
+        expect_error(link, "io.sessiond.Agent.Input", "{\"data\":\"!!!\"}", inval);
+        expect_no_such_exec(link, "io.sessiond.Agent.Resize", "{\"id\":424242,\"rows\":10,\"columns\":10}", 424242);
+        expect_no_such_exec(link, "io.sessiond.Agent.Input", "{\"id\":424242,\"data\":\"eAo=\"}", 424242);
         expect_error(link, "io.sessiond.Agent.Attach", "{}", "io.sessiond.Agent.NoTerminal");
         expect_error(link, "io.sessiond.Agent.Attach", "{\"readOnly\":\"yes\"}", inval);
         expect_error(link, "io.sessiond.Agent.Describe", "{\"x\":1}", inval);
+
+        /* A running command without a terminal: no terminal to resize or type into by its id
+         * (though Kill finds it). */
+        {
+                _cleanup_close_ int in = devnull(O_RDONLY), out = devnull(O_WRONLY);
+                _cleanup_(sd_varlink_unrefp) sd_varlink *l = connect_agent();
+                AgentCall *call = NULL;
+                AgentExecResult res;
+                char json[128];
+                uint64_t id;
+
+                ASSERT_OK(agent_exec_start(l, (char *[]) { (char *) "sleep", (char *) "100", NULL }, NULL,
+                                           (const int[]) { in, out, out }, &call, &id));
+                snprintf(json, sizeof(json), "{\"id\":%" PRIu64 ",\"rows\":10,\"columns\":10}", id);
+                expect_no_such_exec(link, "io.sessiond.Agent.Resize", json, id);
+                snprintf(json, sizeof(json), "{\"id\":%" PRIu64 ",\"data\":\"eAo=\"}", id);
+                expect_no_such_exec(link, "io.sessiond.Agent.Input", json, id);
+                ASSERT_OK(agent_kill(link, id, SIGKILL));
+                ASSERT_OK(agent_call_wait(call, &res));
+                ASSERT_EQ(res.signal, SIGKILL);
+                agent_call_free(call);
+        }
 
         /* Missing command and working directory: named failures, with errno. */
         {
@@ -795,7 +845,8 @@ static void test_bad_input(void) {
         /* Bad base64 for streaming stdin. */
         {
                 _cleanup_(sd_varlink_unrefp) sd_varlink *l = connect_agent();
-                _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL, *reply = NULL;
+                _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
+                sd_json_variant *reply = NULL; /* the link's, as with sd_varlink_call() */
                 const char *error_id = NULL;
                 ASSERT_OK(sd_json_parse("{\"argv\":[\"cat\"],\"stdin\":\"!!!notbase64\"}", 0, &params, NULL, NULL));
                 ASSERT_OK(sd_varlink_collect(l, "io.sessiond.Agent.Exec", params, &reply, &error_id));
