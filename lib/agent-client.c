@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -406,35 +407,14 @@ int agent_exec_start(sd_varlink *link, char * const *argv, const AgentExecOption
 }
 
 int agent_exec_terminal_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o,
-                              unsigned rows, unsigned columns, AgentCall **ret_call,
+                              unsigned rows, unsigned columns, bool stream, AgentCall **ret_call,
                               int *ret_fd, uint64_t *ret_id) {
         _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
         AgentCall *c;
         int r;
 
-        if (!argv || !argv[0])
-                return -EINVAL;
-
-        r = exec_params(argv, o, false, rows, columns, &params);
-        if (r < 0)
-                return r;
-
-        char m[64];
-        r = call_start(link, method_name(o ? o->session : NULL, "ExecTerminal", m), params, o, true, false, &c);
-        if (r < 0)
-                return r;
-        *ret_fd = TAKE_FD(c->fd);
-        if (ret_id)
-                *ret_id = c->result.id;
-        *ret_call = c;
-        return 0;
-}
-
-int agent_exec_terminal_stream_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o,
-                                     unsigned rows, unsigned columns, AgentCall **ret_call, uint64_t *ret_id) {
-        _cleanup_(sd_json_variant_unrefp) sd_json_variant *params = NULL;
-        AgentCall *c;
-        int r;
+        assert(stream == !ret_fd);
+        assert(ret_call);
 
         if (!argv || !argv[0])
                 return -EINVAL;
@@ -442,14 +422,19 @@ int agent_exec_terminal_stream_start(sd_varlink *link, char * const *argv, const
         r = exec_params(argv, o, false, rows, columns, &params);
         if (r < 0)
                 return r;
-        r = sd_json_variant_set_field_boolean(&params, "stream", true);
-        if (r < 0)
-                return r;
+        if (stream) {
+                r = sd_json_variant_set_field_boolean(&params, "stream", true);
+                if (r < 0)
+                        return r;
+        }
 
         char m[64];
-        r = call_start(link, method_name(o ? o->session : NULL, "ExecTerminal", m), params, o, false, false, &c);
+        r = call_start(link, method_name(o ? o->session : NULL, "ExecTerminal", m), params, o,
+                       /* terminal= */ !stream, /* attach= */ false, &c);
         if (r < 0)
                 return r;
+        if (ret_fd)
+                *ret_fd = TAKE_FD(c->fd);
         if (ret_id)
                 *ret_id = c->result.id;
         *ret_call = c;

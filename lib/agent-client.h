@@ -72,23 +72,23 @@ int agent_exec(sd_varlink *link, char * const *argv, const AgentExecOptions *o, 
 
 /* The same in steps, so the caller can do other things (pump a terminal, forward signals as Kill on
  * another connection) while the command runs. agent_exec_start() returns once the command runs, with
- * its id; agent_exec_terminal_start() runs it on a fresh PTY and also returns the terminal socket
- * (owned by the caller). Then poll sd_varlink_get_fd(link) for sd_varlink_get_events(link) and call
- * agent_call_process() until it returns > 0 (finished, result filled), or call agent_call_wait().
- * o must stay valid until the call is freed (streamed output is written to its output_fds). */
+ * its id; agent_exec_terminal_start() runs it on a fresh PTY. Then poll sd_varlink_get_fd(link) for
+ * sd_varlink_get_events(link) and call agent_call_process() until it returns > 0 (finished, result
+ * filled), or call agent_call_wait(). o must stay valid until the call is freed (streamed output is
+ * written to its output_fds). */
 typedef struct AgentCall AgentCall;
 int agent_exec_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o, const int fds[3],
                      AgentCall **ret_call, uint64_t *ret_id);
+/* Without stream, the terminal socket comes back in *ret_fd (owned by the caller). With stream (where
+ * no fd can be handed over: an agent on AF_VSOCK, directly or through sessiond), ret_fd must be NULL:
+ * the terminal's output is written to o->output_fds[0] as the 'more' replies come (blocking writes: a
+ * slow reader holds the command back, nothing is lost); input and window size changes go through an
+ * AgentTerminalInput on a second connection. */
 int agent_exec_terminal_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o,
-                              unsigned rows, unsigned columns, AgentCall **ret_call,
+                              unsigned rows, unsigned columns, bool stream, AgentCall **ret_call,
                               int *ret_fd, uint64_t *ret_id);
-/* Streamed terminals, where no fd can be handed over (an agent on AF_VSOCK, directly or through
- * sessiond): the terminal's output is written to o->output_fds[0] as the 'more' replies come (blocking
- * writes: a slow reader holds the command back, nothing is lost); input and window size changes go
- * through an AgentTerminalInput on a second connection. Attach's call finishes when the terminal
- * closes (agent_call_process() > 0, result unset). */
-int agent_exec_terminal_stream_start(sd_varlink *link, char * const *argv, const AgentExecOptions *o,
-                                     unsigned rows, unsigned columns, AgentCall **ret_call, uint64_t *ret_id);
+/* A streamed Attach, the same way; its call finishes when the terminal closes (agent_call_process()
+ * > 0, result unset). */
 int agent_attach_stream_start(sd_varlink *link, const char *session, const AgentExecOptions *o,
                               AgentCall **ret_call, uint64_t *ret_scrollback);
 int agent_call_process(AgentCall *c, AgentExecResult *ret);

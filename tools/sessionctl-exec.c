@@ -251,7 +251,7 @@ static int exec_terminal(const ExecArgs *a, sd_varlink *link, const char *addres
         int r;
 
         (void) pty_forward_get_size(STDOUT_FILENO, &rows, &columns);
-        r = agent_exec_terminal_start(link, a->cmd, o, rows, columns, &s.call, &fd, &s.id);
+        r = agent_exec_terminal_start(link, a->cmd, o, rows, columns, /* stream= */ false, &s.call, &fd, &s.id);
         if (r == -EPROTONOSUPPORT)
                 return r; /* no fds to this session's agent: the caller retries streamed */
         if (r < 0)
@@ -296,7 +296,7 @@ static int exec_terminal_streamed(const ExecArgs *a, sd_varlink *link, const cha
         int r;
 
         (void) pty_forward_get_size(STDOUT_FILENO, &rows, &columns);
-        r = agent_exec_terminal_stream_start(link, a->cmd, o, rows, columns, &s.call, &s.id);
+        r = agent_exec_terminal_start(link, a->cmd, o, rows, columns, /* stream= */ true, &s.call, NULL, &s.id);
         if (r < 0)
                 return exec_failed(a, r);
         r = agent_connect(address, &s.control);

@@ -533,7 +533,7 @@ static void test_exec_terminal(void) {
 
         ASSERT_OK(agent_exec_terminal_start(link, (char *[]) { (char *) "sh", (char *) "-c",
                                             (char *) "stty size; [ -t 0 ] && echo is-a-tty; read x; echo \"x=$x\"; exit 5", NULL },
-                                            NULL, 33, 77, &call, &fd, &id));
+                                            NULL, 33, 77, /* stream= */ false, &call, &fd, &id));
         _cleanup_free_ char *a = read_until(fd, "is-a-tty");
         ASSERT_TRUE(strstr(a, "33 77"));
         ASSERT_TRUE(strstr(a, "is-a-tty"));
@@ -636,10 +636,10 @@ static void test_exec_terminal_streamed(void) {
         AgentExecOptions o = { .output_fds = { pipefd[1], -EBADF } };
 
         /* No fd comes back; the output, input and a resize go through the calls. */
-        ASSERT_OK(agent_exec_terminal_stream_start(s.call_link, (char *[]) { (char *) "sh", (char *) "-c",
-                                                   (char *) "tty; stty size; [ -t 0 ] && echo is-a-tty; read x; echo \"x=$x\"; "
-                                                   "read y; stty size; exit 5", NULL },
-                                                   &o, 33, 77, &s.call, &id));
+        ASSERT_OK(agent_exec_terminal_start(s.call_link, (char *[]) { (char *) "sh", (char *) "-c",
+                                            (char *) "tty; stty size; [ -t 0 ] && echo is-a-tty; read x; echo \"x=$x\"; "
+                                            "read y; stty size; exit 5", NULL },
+                                            &o, 33, 77, /* stream= */ true, &s.call, NULL, &id));
         ASSERT_EQ(sd_varlink_take_fd(s.call_link, 0) < 0, true);
         ASSERT_OK(agent_terminal_input_new(control, NULL, id, &s.input));
         streamed_pump(&s, "is-a-tty");
@@ -668,9 +668,9 @@ static void test_exec_terminal_streamed(void) {
         output_file(&pipefd[1], &pipefd[0]);
         s.out = pipefd[0];
         o.output_fds[0] = pipefd[1];
-        ASSERT_OK(agent_exec_terminal_stream_start(s.call_link, (char *[]) { (char *) "sh", (char *) "-c",
-                                                   (char *) "stty -onlcr; seq 1 200000; exit 3", NULL },
-                                                   &o, 0, 0, &s.call, &id));
+        ASSERT_OK(agent_exec_terminal_start(s.call_link, (char *[]) { (char *) "sh", (char *) "-c",
+                                            (char *) "stty -onlcr; seq 1 200000; exit 3", NULL },
+                                            &o, 0, 0, /* stream= */ true, &s.call, NULL, &id));
         msleep(2000);
         streamed_pump(&s, NULL);
         ASSERT_TRUE(s.done);
