@@ -25,12 +25,16 @@
  * name the host's side of the veth. Before that the machine has no route anywhere; without the
  * redirect its DNS meets the chain's drop: fail closed.
  *
- * An update of a running machine's policy (sessiond-egress update, UpdateEgress) follows with
- * net_dns_update(): AllowHost= names added to a machine started without any get the redirect,
- * and the machine's own /etc/resolv.conf (nspawn's, not bound from the host) is rewritten through
- * its root (/proc/LEADER/root, openat2() with RESOLVE_IN_ROOT: nothing in the machine can point
- * the write at a file of the host) to name the host's side of the veth; names all gone, the
- * redirect goes and the machine's DNS meets the chain's drop.
+ * An update of a running machine's policy (sessiond-egress update, UpdateEgress) with AllowHost=
+ * names first points the machine's own /etc/resolv.conf (nspawn's, not bound from the host) at the
+ * host's side of the veth, through its root (lib/root-file.h: /proc/LEADER/root, openat2() with
+ * RESOLVE_IN_ROOT, nothing in the machine can point the write at a file of the host), before the
+ * chain changes: net_dns_begin(). That file is the machine's, so the write may fail (a directory
+ * there, an immutable file); failing first, it leaves the old policy whole. If a later step fails,
+ * net_dns_abort() puts the old text back. The update then follows with net_dns_update(): a machine
+ * started without names gets the redirect; names all gone, the redirect goes and the machine's DNS
+ * meets the chain's drop. (Until the redirect is there, which is a few steps later, the machine's
+ * DNS to the veth meets the old chain's drop: the names are not allowed yet either.)
  *
  * EGRESS_NET_DIR/NAME records the veth; remove deletes it, the host side if nspawn left it, and
  * turns forwarding (each family) off again when it was sessiond-egress that turned it on and no
@@ -42,14 +46,12 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -57,6 +59,7 @@
 #include "egress-net.h"
 #include "egress-stub-config.h"
 #include "fileio.h"
+#include "root-file.h"
 #include "rtnl.h"
 #include "session-render.h"
 #include "session.h"
@@ -561,93 +564,12 @@ int net_remove(EgressContext *ctx, const char *name) {
         return 0;
 }
 
-static int openat2_in(int root_fd, const char *path, uint64_t flags, uint64_t mode) {
-        struct open_how how = {
-                .flags = flags,
-                .mode = mode,
-                /* a symlink in the machine resolves inside it, never to the host's files */
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-
-        return fd < 0 ? -errno : fd;
-}
-
-/* The running machine's own /etc/resolv.conf (through /proc/LEADER/root), set to TEXT. Left alone
- * if it says TEXT already: a session started with AllowHost= has NAME.resolv bound there,
- * read-only. Only a regular file is written (a FIFO there must not hang us). */
-static int write_running_machine_resolv_conf(pid_t leader, const char *text) {
-        _cleanup_close_ int root_fd = -EBADF, fd = -EBADF;
-        char root[64], old[4096];
-        struct stat st;
-        ssize_t n;
-
-        snprintf(root, sizeof(root), "/proc/%d/root", (int) leader);
-        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root_fd < 0)
-                return -errno;
-        fd = openat2_in(root_fd, "etc/resolv.conf", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
-        if (fd >= 0) {
-                if (fstat(fd, &st) < 0)
-                        return -errno;
-                if (!S_ISREG(st.st_mode))
-                        return -EBADFD;
-                n = read(fd, old, sizeof(old) - 1);
-                if (n < 0)
-                        return -errno;
-                old[n] = 0;
-                if (streq(old, text))
-                        return 0;
-                fd = safe_close(fd);
-        } else if (fd != -ENOENT)
-                return fd;
-        fd = openat2_in(root_fd, "etc/resolv.conf", O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (ftruncate(fd, 0) < 0)
-                return -errno;
-        return write_all(fd, text);
-}
-
-/* The leader of the session's machine, if the session has a veth: 1 and *ret set; 0 if it has none. */
-static int net_machine_leader(const char *name, pid_t *ret) {
-        _cleanup_free_ char *record = NULL, *machine = NULL;
-        int r;
-
-        r = egress_net_record_path(name, &record);
-        if (r < 0)
-                return log_error_errno(r, "out of memory");
-        if (access(record, F_OK) < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                return log_error_errno(-errno, "cannot access %s", record);
-        }
-        r = session_machine_name(name, &machine);
-        if (r < 0)
-                return log_error_errno(r, "invalid session name '%s'", name);
-        r = machine_leader(name, machine, ret);
-        if (r < 0)
-                return r;
-        return 1;
-}
-
-int net_dns_check(const char *name) {
-        pid_t leader;
-        int r;
-
-        r = net_machine_leader(name, &leader);
-        return r < 0 ? r : 0;
-}
-
-int net_dns_update(EgressContext *ctx, const char *name) {
-        _cleanup_free_ char *record = NULL, *line = NULL, *text = NULL;
+/* The session's veth record: 1 with its interface and the host's side of it, 0 if it has none (no
+ * machine with a veth: a service session). */
+static int net_record(const char *name, char ret_ifname[static 16], struct in_addr *ret_host) {
+        _cleanup_free_ char *record = NULL, *line = NULL;
         char ifname[16], hs[INET_ADDRSTRLEN];
-        struct in_addr host, stub;
-        pid_t leader;
+        struct in_addr host;
         int r;
 
         r = egress_net_record_path(name, &record);
@@ -655,11 +577,75 @@ int net_dns_update(EgressContext *ctx, const char *name) {
                 return log_error_errno(r, "out of memory");
         r = read_full_file(record, 256, &line, NULL);
         if (r == -ENOENT)
-                return 0;       /* no machine with a veth: a service session's stub needs nothing here */
+                return 0;
         if (r < 0)
                 return log_error_errno(r, "cannot read %s", record);
         if (sscanf(line, "%15s %15s", ifname, hs) != 2 || inet_pton(AF_INET, hs, &host) != 1)
                 return log_error_errno(-EBADMSG, "bad record %s", record);
+        memcpy(ret_ifname, ifname, sizeof(ifname));
+        *ret_host = host;
+        return 1;
+}
+
+int net_dns_begin(const char *name, RootFileChange *ret) {
+        _cleanup_free_ char *machine = NULL, *text = NULL;
+        _cleanup_close_ int root_fd = -EBADF;
+        char ifname[16], root[64], hs[INET_ADDRSTRLEN];
+        struct in_addr host;
+        pid_t leader;
+        int r;
+
+        r = net_record(name, ifname, &host);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                *ret = ROOT_FILE_CHANGE_NULL;
+                return 0;
+        }
+        inet_ntop(AF_INET, &host, hs, sizeof(hs));
+        r = session_machine_name(name, &machine);
+        if (r < 0)
+                return log_error_errno(r, "invalid session name '%s'", name);
+        r = machine_leader(name, machine, &leader);
+        if (r < 0)
+                return r;
+        r = machine_resolv_text(host, &text);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+
+        /* Through the machine's root: nothing in the machine can point the write at a host file. */
+        snprintf(root, sizeof(root), "/proc/%d/root", (int) leader);
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return log_error_errno(-errno, "cannot open the root of machine %s", machine);
+        r = root_file_replace(root_fd, "etc/resolv.conf", text, ret);
+        if (r < 0)
+                return log_error_errno(r, "cannot point /etc/resolv.conf of the machine of session %s at %s", name, hs);
+        if (r > 0)
+                fprintf(stderr, "sessiond-egress: session %s: /etc/resolv.conf of its machine names %s now\n", name, hs);
+        return 0;
+}
+
+void net_dns_abort(const char *name, RootFileChange *c) {
+        int r;
+
+        if (c->fd < 0)
+                return;
+        r = root_file_restore(c);
+        if (r < 0)
+                log_error_errno(r, "cannot set /etc/resolv.conf of the machine of session %s back", name);
+        else
+                fprintf(stderr, "sessiond-egress: session %s: /etc/resolv.conf of its machine set back\n", name);
+}
+
+int net_dns_update(EgressContext *ctx, const char *name) {
+        char ifname[16], hs[INET_ADDRSTRLEN];
+        struct in_addr host, stub;
+        int r;
+
+        r = net_record(name, ifname, &host);
+        if (r <= 0)
+                return r;       /* no machine with a veth: a service session's stub needs nothing here */
 
         r = stub_address(name, &stub);
         if (r < 0)
@@ -673,22 +659,12 @@ int net_dns_update(EgressContext *ctx, const char *name) {
                 return 0;
         }
 
-        /* The redirect to the (new) stub, and the machine pointed at the veth: its resolv.conf was
-         * nspawn's if it started without AllowHost=. */
+        /* The redirect to the (new) stub; the machine's own /etc/resolv.conf names the veth since
+         * net_dns_begin(). */
         r = dns_up(ctx, name, ifname, host);
         if (r < 0)
                 return r;
-        r = net_machine_leader(name, &leader);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return log_error_errno(-ENOENT, "the veth record of session %s went away", name);
-        r = machine_resolv_text(host, &text);
-        if (r < 0)
-                return log_error_errno(r, "out of memory");
-        r = write_running_machine_resolv_conf(leader, text);
-        if (r < 0)
-                return log_error_errno(r, "cannot point /etc/resolv.conf of the machine of session %s at %s", name, hs);
+        inet_ntop(AF_INET, &host, hs, sizeof(hs));
         fprintf(stderr, "sessiond-egress: session %s: its machine resolves through %s (its DNS stub)\n", name, hs);
         return 0;
 }

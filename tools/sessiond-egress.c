@@ -164,6 +164,7 @@ static int verb_setup(EgressContext *ctx, const char *name, bool update, int arg
         _cleanup_strv_free_ char **upstreams = NULL;
         EgressHost *hosts = NULL;
         _cleanup_free_ const char **ifnames = NULL;
+        _cleanup_(root_file_change_done) RootFileChange machine_resolv = ROOT_FILE_CHANGE_NULL;
         EgressStub stub = {};
         size_t n_rules = 0, n_hosts = 0, n_ifnames = 0;
         int r;
@@ -230,9 +231,12 @@ static int verb_setup(EgressContext *ctx, const char *name, bool update, int arg
                 goto finish;
         }
 
-        /* Nothing changes unless all of it can: an nspawn machine to point at its stub must be there. */
+        /* Nothing changes unless all of it can. An nspawn machine to point at its stub must be there,
+         * and its /etc/resolv.conf (the machine's file: the one write here the machine can make
+         * fail) is pointed at the veth before the chain changes; if anything after that fails, it
+         * is set back at the end. */
         if (update && n_hosts > 0) {
-                r = net_dns_check(name);
+                r = net_dns_begin(name, &machine_resolv);
                 if (r < 0)
                         goto finish;
         }
@@ -298,6 +302,8 @@ static int verb_setup(EgressContext *ctx, const char *name, bool update, int arg
                 name, n_rules, n_hosts, n_hosts > 0 ? ", DNS stub up" : "");
         r = 0;
 finish:
+        if (r < 0)
+                net_dns_abort(name, &machine_resolv);
         hosts_free(hosts, n_hosts);
         return r;
 }

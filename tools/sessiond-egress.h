@@ -9,6 +9,7 @@
 #include "egress.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "root-file.h"
 #include "tool-log.h"
 
 /* Writes the session's stub config and resolv.conf (see lib/egress-stub-config.h); upstreams may
@@ -30,9 +31,14 @@ int verb_stub(EgressContext *ctx, const char *name);
  * and its part of remove. */
 int verb_net_up(EgressContext *ctx, const char *name, int argc, char *argv[]);
 int net_remove(EgressContext *ctx, const char *name);
-/* After an update: the DNS of a running nspawn session follows its AllowHost= (redirect to its
- * stub and the machine's resolv.conf, or no redirect); nothing for a session without a veth. */
+/* An update of a running nspawn session's policy with AllowHost= names, before anything else changes:
+ * its machine must be there (machined knows it, its leader is in the session's unit), and the
+ * machine's own /etc/resolv.conf is pointed at the host's side of its veth first (the step that the
+ * machine can make fail: a directory, an immutable or read-only file there). Nothing to do for a
+ * session without a veth (*ret has nothing to restore). On failure nothing has changed. */
+int net_dns_begin(const char *name, RootFileChange *ret);
+/* The update failed after net_dns_begin(): that file is set back (logged if it cannot be). */
+void net_dns_abort(const char *name, RootFileChange *c);
+/* After an update: the DNS of a running nspawn session follows its AllowHost= (redirect to its stub,
+ * or no redirect); nothing for a session without a veth. */
 int net_dns_update(EgressContext *ctx, const char *name);
-/* Before an update changes anything: a session with a veth must have its machine (machined knows
- * it, its leader is in the session's unit), or the update could not reach it. */
-int net_dns_check(const char *name);

@@ -9,6 +9,9 @@
 #    dropped again;
 #  - a machine started with AllowHost= (NAME.resolv bound read-only) gets another name: it resolves,
 #    the old one does not;
+#  - an update whose write of the machine's /etc/resolv.conf fails (a directory in its place) fails
+#    before it changes anything: chain, redirect, stub and policy file are as they were;
+#  - an update that fails later (its stub unit masked) sets the machine's /etc/resolv.conf back;
 #  - an update that could not reach the machine (its veth recorded, no such machine: here a fake
 #    record for a service session) fails before it changes anything;
 #  - the main PID stays the same; after stop nothing of either is left.
@@ -88,6 +91,48 @@ inside nsdu /bin/sh -c 'ls -ln /etc/resolv.conf && cat /etc/resolv.conf' || echo
 ! can nsdu 198.51.100.2 80 || fail "nsdu reaches 198.51.100.2:80 before the update"
 ! can nsdu 2001:db8:6::2 80 || fail "nsdu reaches [2001:db8:6::2]:80 before the update"
 nft list chain inet sessiond machines_dns | grep -q "vs-nsdu\"" && fail "a DNS redirect for vs-nsdu before the update"
+
+step "an update whose write of nsdu's /etc/resolv.conf fails changes nothing"
+leader=$(machinectl show -P Leader nsdu)
+mres=/proc/$leader/root/etc/resolv.conf
+had=0 orig=
+if [[ -e $mres ]]; then
+        had=1
+        orig=$(cat "$mres")
+        mv "$mres" "$mres.vmtest" || fail "cannot move nsdu's /etc/resolv.conf aside"
+fi
+mkdir "$mres"   # a directory where the machine's resolv.conf is written
+before=$(nft list chain inet sessiond s_nsdu)
+policy=$(cat /run/sessiond/egress/nsdu.policy)
+out=$(update nsdu '"allow":["192.0.2.99/32"],"allowHost":["allowed.test:80"],"dns":["203.0.113.2"]') &&
+        fail "UpdateEgress succeeded with a directory as nsdu's /etc/resolv.conf: $out"
+echo "$out"
+rmdir "$mres"
+((had)) && mv "$mres.vmtest" "$mres"
+assert_eq "$(nft list chain inet sessiond s_nsdu)" "$before" "nsdu's chain after the failed update"
+nft list chain inet sessiond machines_dns | grep -q "vs-nsdu\"" && fail "the failed update left a DNS redirect for vs-nsdu"
+[[ ! -e /run/sessiond/egress/nsdu.conf ]] || fail "the failed update left a stub config"
+! systemctl is-active -q sessiond-dns@nsdu.service || fail "the failed update started a stub"
+assert_eq "$(cat /run/sessiond/egress/nsdu.policy)" "$policy" "nsdu's policy file after the failed update"
+echo "ok: nothing changed by the update that could not write the machine's resolv.conf"
+
+step "an update that fails after nsdu's /etc/resolv.conf was written sets it back"
+systemctl mask --runtime sessiond-dns@nsdu.service    # the stub cannot start: a late failure
+out=$(update nsdu '"allow":["192.0.2.99/32"],"allowHost":["allowed.test:80"],"dns":["203.0.113.2"]') &&
+        fail "UpdateEgress succeeded with the stub unit masked: $out"
+echo "$out"
+systemctl unmask --runtime sessiond-dns@nsdu.service
+if ((had)); then
+        assert_eq "$(cat "$mres")" "$orig" "nsdu's /etc/resolv.conf after the failed update"
+else
+        [[ ! -e $mres ]] || fail "the failed update left an /etc/resolv.conf in nsdu: $(cat "$mres")"
+fi
+journalctl --sync
+journalctl -q --no-pager -o cat --since=-5min | grep -F "session nsdu: /etc/resolv.conf of its machine" ||
+        fail "sessiond-egress did not say it wrote and set back nsdu's /etc/resolv.conf"
+journalctl -q --no-pager -o cat --since=-5min | grep -qF "session nsdu: /etc/resolv.conf of its machine set back" ||
+        fail "sessiond-egress did not say it set nsdu's /etc/resolv.conf back"
+echo "ok: nsdu's /etc/resolv.conf is as it was before the failed update"
 
 step "UpdateEgress nsdu: AllowHost=allowed.test:80 DNS=203.0.113.2"
 update nsdu '"allow":["192.0.2.99/32"],"allowHost":["allowed.test:80","six.test:80"],"dns":["203.0.113.2"]' ||
