@@ -105,14 +105,9 @@ int write_string_file_atomic_at(int dir_fd, const char *path, const char *s, mod
         return write_file_atomic_at(dir_fd, path, s, strlen(s), mode);
 }
 
-int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size) {
-        _cleanup_close_ int fd = -EBADF;
+int read_full_fd(int fd, size_t max_size, char **ret_data, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t n = 0, allocated = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
 
         for (;;) {
                 ssize_t k;
@@ -148,4 +143,13 @@ int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *r
                 *ret_size = n;
         *ret_data = TAKE_PTR(buf);
         return 0;
+}
+
+int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_full_fd(fd, max_size, ret_data, ret_size);
 }

@@ -20,5 +20,7 @@ typedef enum WriteFileFlags {
 int write_file_atomic_full(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
                            WriteFileFlags flags);
 
-/* Reads a whole regular file, up to max_size bytes, NUL-terminated. */
+/* Reads a whole regular file, up to max_size bytes (-EFBIG beyond), NUL-terminated. */
 int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size);
+/* The same from an open file, from where its offset is. */
+int read_full_fd(int fd, size_t max_size, char **ret_data, size_t *ret_size);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "root-file.h"
 #include "string-util.h"
 
@@ -35,9 +36,7 @@ static int fd_reopen_write(int fd) {
 }
 
 static int read_regular(int fd, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t n = 0;
 
         if (fstat(fd, &st) < 0)
                 return -errno;
@@ -45,25 +44,7 @@ static int read_regular(int fd, char **ret, size_t *ret_size) {
                 return -EBADFD;
         if (st.st_size > (off_t) ROOT_FILE_MAX)
                 return -EFBIG;
-        buf = malloc(ROOT_FILE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, ROOT_FILE_MAX + 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n > ROOT_FILE_MAX)
-                        return -EFBIG;  /* grew while we read */
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = n;
-        return 0;
+        return read_full_fd(fd, ROOT_FILE_MAX, ret, ret_size);
 }
 
 static int write_text(int fd, const char *data, size_t size) {
