@@ -544,6 +544,10 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         r = strv_extend(&argv, "--");
         if (r >= 0)
                 r = strv_extend(&argv, run);
+        /* The guest's end of AF_VSOCK is a module in distribution kernels, loaded by udev only
+         * when the guest has one running: load it by name, the agent cannot do without it. */
+        if (r >= 0)
+                r = strv_extend(&argv, "modules_load=vmw_vsock_virtio_transport");
         if (r >= 0)
                 r = strv_extend(&argv, "systemd.run_success_action=poweroff");
         if (r >= 0)

@@ -54,7 +54,7 @@ fi
 # kill vmspawn while it waits for the guest's READY=1.
 mkdir -p /run/systemd/system/sessiond.service.d /run/systemd/system/$unit.d
 printf '[Service]\nEnvironment=SESSIOND_VMSPAWN_ALLOW_TCG=1\n' >/run/systemd/system/sessiond.service.d/50-tcg.conf
-printf '[Service]\nTimeoutStartSec=1800\n' >/run/systemd/system/$unit.d/50-nested-tcg.conf
+printf '[Service]\nTimeoutStartSec=%s\n' "$([[ -w /dev/kvm ]] && echo 600 || echo 1800)" >/run/systemd/system/$unit.d/50-nested-tcg.conf
 trap 'rm -rf /run/systemd/system/sessiond-vmr.service.d /run/systemd/system/sessiond.service.d/50-tcg.conf
       systemctl daemon-reload; daemon_cleanup; systemctl restart sessiond.service' EXIT
 # A daemon-reload runs sessiond-generator, which would make a unit of /etc/sessiond/vmr.session
