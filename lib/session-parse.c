@@ -1199,14 +1199,6 @@ static void validate(ParseState *st) {
                 error_at(st, st->memory_max_line,
                          "MemoryMax= below 256M cannot hold a VM (Backend=vmspawn): guest RAM and the VMM share it");
         }
-
-        /* session_render_vmspawn_service() shares nothing of the host with the VM yet: refuse
-         * a workspace the session would silently not have (and could not keep). */
-        if (s->backend == SESSION_BACKEND_VMSPAWN && s->workspace_mode != WORKSPACE_NONE) {
-                st->file = st->mode_file ?: st->workspace_file;
-                error_at(st, st->mode_file ? st->mode_line : st->workspace_line,
-                         "[Workspace] is not supported with Backend=vmspawn yet: the VM would not see it");
-        }
 }
 
 static int session_parse_impl(const char *name, const char *origin, const char *text, size_t text_size,

@@ -444,6 +444,78 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
         return add_common_tail(s, a);
 }
 
+/* Backend=vmspawn: what the VM sees of the host goes through systemd-vmspawn's own sharing. For
+ * each --bind=/--bind-ro= vmspawn (262) starts one virtiofsd (run as root, no uid translation:
+ * guest uid N is host uid N, so the guest's root writes as the host's root; --xattr;
+ * --modcaps=-mknod: no device nodes) and hands the guest an fstab.extra credential line
+ * "mntN TARGET virtiofs rw|ro,x-initrd.mount", which systemd-fstab-generator in the guest makes
+ * a mount unit of (local-fs.target, before the agent's systemd.run= service starts).
+ * - overlay (and a tmpfs OnEnd=persist keeps): mounted on the host by sessiond-workspace as for
+ *   nspawn (top root's, mode 1777: the guest's users are not the host's to resolve), the merged
+ *   directory shared with --bind=; the host directory is only the lower layer, never written.
+ * - bind: --bind=PATH:TARGET, the host directory itself.
+ * - bind-ro: vmspawn makes it read-only only in the guest (mount option "ro"; virtiofsd is not
+ *   started --readonly), which the guest's root may remount. The host enforces it instead: the
+ *   unit binds PATH read-only (BindReadOnlyPaths=, in the unit's own mount namespace, which
+ *   vmspawn and its virtiofsd inherit) into its runtime directory, and that is what is shared.
+ * - tmpfs (discarded at the end): the guest's own, from systemd.mount-extra= on its kernel
+ *   command line: guest memory, no virtiofsd, nothing of the host. */
+static int vmspawn_workspace(const Session *s, UnitAssignments *a, char ***argv) {
+        const char *target = s->workspace_target ?: "/workspace";
+        int r;
+
+        if (s->workspace_mode == WORKSPACE_OVERLAY ||
+            (s->workspace_mode == WORKSPACE_TMPFS && s->on_end == SESSION_ON_END_PERSIST)) {
+                _cleanup_free_ char *merged = NULL;
+
+                r = session_render_workspace_helper(s, a, target, true);
+                if (r < 0)
+                        return r;
+                merged = strjoin(SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged");
+                if (!merged)
+                        return -ENOMEM;
+                return extend_opt(argv, "--bind=", merged, ":", target);
+        }
+
+        switch (s->workspace_mode) {
+        case WORKSPACE_NONE:
+        case WORKSPACE_TMPFS:           /* vmspawn_workspace_cmdline() */
+                return 0;
+        case WORKSPACE_BIND:
+                return extend_opt(argv, "--bind=", s->workspace_path, ":", target);
+        case WORKSPACE_BIND_RO: {
+                _cleanup_free_ char *ro = NULL, *bind = NULL;
+
+                ro = strjoin(SESSIOND_RUNTIME_DIR "/agents/", s->name, "/workspace-ro");
+                if (!ro)
+                        return -ENOMEM;
+                bind = strjoin(s->workspace_path, ":", ro);
+                if (!bind)
+                        return -ENOMEM;
+                r = unit_assignment_add(a, "BindReadOnlyPaths", bind);
+                if (r < 0)
+                        return r;
+                return extend_opt(argv, "--bind-ro=", ro, ":", target);
+        }
+        default:
+                return -EINVAL;
+        }
+}
+
+/* The guest kernel command line's part of a workspace: a tmpfs the session discards. */
+static int vmspawn_workspace_cmdline(const Session *s, char ***argv) {
+        const char *target = s->workspace_target ?: "/workspace";
+        char buf[21];
+
+        if (s->workspace_mode != WORKSPACE_TMPFS || s->on_end == SESSION_ON_END_PERSIST)
+                return 0;
+        if (s->workspace_size != UINT64_UNSET) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, s->workspace_size);
+                return extend_opt(argv, "systemd.mount-extra=tmpfs:", target, ":tmpfs:mode=1777,size=", buf);
+        }
+        return extend_opt(argv, "systemd.mount-extra=tmpfs:", target, ":tmpfs:mode=1777", NULL);
+}
+
 uint64_t session_vmspawn_guest_ram(uint64_t memory_max) {
         uint64_t reserve = memory_max / 4;
 
@@ -519,6 +591,8 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         if (r >= 0 && !session_egress_none(s))
                 r = strv_extend(&argv, "--network-user-mode");
         if (r >= 0)
+                r = vmspawn_workspace(s, a, &argv);
+        if (r >= 0)
                 r = load_credentials(s, &argv);
         if (r < 0)
                 return r;
@@ -552,6 +626,8 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
                 r = strv_extend(&argv, "systemd.run_success_action=poweroff");
         if (r >= 0)
                 r = strv_extend(&argv, "systemd.run_failure_action=poweroff");
+        if (r >= 0)
+                r = vmspawn_workspace_cmdline(s, &argv);
         STRV_FOREACH(e, s->environment)
                 if (r >= 0)
                         r = extend_opt(&argv, "systemd.setenv=", *e, NULL, NULL);

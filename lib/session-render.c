@@ -471,8 +471,9 @@ static int argv_from_words(char ***ret, const char * const *words, size_t n) {
  * sessiond starts it with restore), "teardown" (--persist for OnEnd=persist) after it ended,
  * whatever ended it (stop, RuntimeMaxSec=, a crash: ExecStopPost= runs for all of them), and
  * the unit binds the merged directory. '-': the source does not exist yet when PID 1 builds
- * the namespace of the '+' commands. With userns (Backend=nspawn) the helper makes the top mode
- * 1777 instead of owned by the unit's user, and nspawn binds the merged directory itself. */
+ * the namespace of the '+' commands. With userns (Backend=nspawn, vmspawn: the session's uids are
+ * the container's or the VM's own) the helper makes the top mode 1777 instead of owned by the
+ * unit's user, and nspawn (vmspawn: its virtiofsd) shares the merged directory itself. */
 int session_render_workspace_helper(const Session *s, UnitAssignments *a, const char *target, bool userns) {
         _cleanup_strv_free_ char **restore = NULL, **setup = NULL, **teardown = NULL;
         _cleanup_free_ char *mode = NULL, *path = NULL, *size = NULL;

@@ -271,6 +271,78 @@ static void test_vmspawn(void) {
         ASSERT_STREQ(value(&slice, "MemoryMax"), "1073741824");
 }
 
+/* The ExecStart= word that starts with prefix, or NULL. */
+static const char *argv_prefixed(const UnitAssignments *a, const char *prefix) {
+        const UnitAssignment *x = find(a, "ExecStart", 0);
+
+        ASSERT_TRUE(x && x->argv);
+        for (size_t i = 0; x->argv[i]; i++)
+                if (strncmp(x->argv[i], prefix, strlen(prefix)) == 0)
+                        return x->argv[i];
+        return NULL;
+}
+
+static void test_vmspawn_workspace(void) {
+        _cleanup_(session_freep) Session *o = NULL, *b = NULL, *ro = NULL, *t = NULL, *tp = NULL;
+        _cleanup_(unit_assignments_done) UnitAssignments os = {}, ov = {}, bs = {}, bv = {}, rs = {}, rv = {},
+                                                         ts = {}, tv = {}, ps = {}, pv = {};
+        const UnitAssignment *x;
+        int dash;
+
+        /* overlay, OnEnd=persist: on the host by sessiond-workspace (--userns: a 1777 top, the
+         * guest's uids are its own), the merged directory shared over virtiofs */
+        o = parse("ov", "[Session]\nBackend=vmspawn\nImage=a.raw\nOnEnd=persist\n"
+                        "[Workspace]\nPath=/srv/x\nMode=overlay\nTarget=/w\n");
+        ASSERT_TRUE(o);
+        ASSERT_OK(session_render_assignments(o, &os, &ov));
+        dash = argv_index(&ov, "--");
+        ASSERT_TRUE(dash > 0);
+        ASSERT_TRUE(argv_index(&ov, "--bind=" SESSIOND_RUNTIME_DIR "/workspaces/ov/merged:/w") > 0);
+        ASSERT_TRUE(argv_index(&ov, "--bind=" SESSIOND_RUNTIME_DIR "/workspaces/ov/merged:/w") < dash);
+        for (size_t n = 0; (x = find(&ov, "ExecStartPre", n)); n++)
+                if (has_word(x, "setup"))
+                        break;
+        ASSERT_TRUE(x && x->privileged);
+        ASSERT_TRUE(has_word(x, "--mode=overlay") && has_word(x, "--path=/srv/x") && has_word(x, "--userns"));
+        x = find(&ov, "ExecStopPost", 0);
+        ASSERT_TRUE(x && x->privileged && has_word(x, "teardown") && has_word(x, "--persist"));
+        /* never the host directory itself, and no mount namespace for the unit */
+        ASSERT_TRUE(!argv_prefixed(&ov, "--bind=/srv/x"));
+        ASSERT_TRUE(!value(&ov, "BindPaths") && !value(&ov, "BindReadOnlyPaths"));
+        ASSERT_TRUE(!argv_prefixed(&ov, "systemd.mount-extra="));
+
+        /* bind: the host directory itself; nothing to set up or tear down */
+        b = parse("bd", "[Session]\nBackend=vmspawn\nImage=a.raw\n[Workspace]\nPath=/srv/x\nMode=bind\n");
+        ASSERT_OK(session_render_assignments(b, &bs, &bv));
+        ASSERT_TRUE(argv_index(&bv, "--bind=/srv/x:/workspace") > 0);
+        ASSERT_TRUE(!find(&bv, "ExecStopPost", 0) && !find(&bv, "ExecStartPre", 0));
+
+        /* bind-ro: read-only on the host (the unit's namespace), not only by the guest's "ro" */
+        ro = parse("r_o", "[Session]\nBackend=vmspawn\nImage=a.raw\n[Workspace]\nPath=/srv/x\n");
+        ASSERT_OK(session_render_assignments(ro, &rs, &rv));
+        ASSERT_STREQ(value(&rv, "BindReadOnlyPaths"), "/srv/x:" SESSIOND_RUNTIME_DIR "/agents/r_o/workspace-ro");
+        ASSERT_TRUE(argv_index(&rv, "--bind-ro=" SESSIOND_RUNTIME_DIR "/agents/r_o/workspace-ro:/workspace") > 0);
+        ASSERT_TRUE(!argv_prefixed(&rv, "--bind-ro=/srv/x") && !argv_prefixed(&rv, "--bind="));
+        /* inside the unit's RuntimeDirectory=, which exists before the namespace is set up */
+        ASSERT_STREQ(value(&rv, "RuntimeDirectory"), "sessiond/agents/r_o");
+
+        /* tmpfs discarded at the end: the guest's own, on its kernel command line (after "--") */
+        t = parse("tf", "[Session]\nBackend=vmspawn\nImage=a.raw\n[Workspace]\nMode=tmpfs\nSize=1M\nTarget=/s\n");
+        ASSERT_OK(session_render_assignments(t, &ts, &tv));
+        dash = argv_index(&tv, "--");
+        ASSERT_TRUE(argv_index(&tv, "systemd.mount-extra=tmpfs:/s:tmpfs:mode=1777,size=1048576") > dash);
+        ASSERT_TRUE(!argv_prefixed(&tv, "--bind") && !find(&tv, "ExecStartPre", 0));
+
+        /* tmpfs OnEnd=persist keeps: on the host, shared like an overlay */
+        tp = parse("tp", "[Session]\nBackend=vmspawn\nImage=a.raw\nOnEnd=persist\n[Workspace]\nMode=tmpfs\n");
+        ASSERT_TRUE(tp);
+        ASSERT_OK(session_render_assignments(tp, &ps, &pv));
+        ASSERT_TRUE(argv_index(&pv, "--bind=" SESSIOND_RUNTIME_DIR "/workspaces/tp/merged:/workspace") > 0);
+        ASSERT_TRUE(!argv_prefixed(&pv, "systemd.mount-extra="));
+        x = find(&pv, "ExecStopPost", 0);
+        ASSERT_TRUE(x && has_word(x, "teardown") && has_word(x, "--persist"));
+}
+
 static void test_vmspawn_guest_ram(void) {
         ASSERT_EQ(session_vmspawn_guest_ram(256ULL << 20), 192ULL << 20);
         ASSERT_EQ(session_vmspawn_guest_ram(2ULL << 30), 1536ULL << 20);
@@ -283,6 +355,7 @@ int main(void) {
         test_nspawn_image_egress();
         test_nspawn_workspace();
         test_vmspawn();
+        test_vmspawn_workspace();
         test_vmspawn_guest_ram();
         return 0;
 }
