@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Backend=vmspawn where it cannot run (no systemd-vmspawn in trixie, no KVM under TCG): Start fails
 # with BackendUnavailable naming what is missing, and nothing is left half-started: no unit, no
-# slice, no session record, no runtime directory, no nft chain.
+# slice, no session record, no runtime directory, no workspace, no nft chain. A [Workspace] is
+# accepted (verify) for vmspawn.
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
 
 if command -v systemd-vmspawn >/dev/null && [[ -w /dev/kvm ]]; then
@@ -15,6 +16,9 @@ Image=none.raw
 Exec=/bin/true
 [Egress]
 Allow=192.0.2.0/24
+[Workspace]
+Path=/usr/share
+Mode=overlay
 S
 
 step "sessionctl verify accepts it"
@@ -41,5 +45,6 @@ slice_gone vmx || fail "a slice exists"
 ! sessionctl status vmx >/dev/null 2>&1 || fail "sessiond keeps a record of vmx"
 [[ ! -e $STATE_DIR/vmx ]] && ! ls "$STATE_DIR" 2>/dev/null | grep -q '^vmx' || fail "state left in $STATE_DIR"
 [[ ! -e /run/sessiond/agents/vmx ]] || fail "runtime directory left"
+[[ ! -e /run/sessiond/workspaces/vmx ]] || fail "workspace mount left"
 ! nft list chain inet sessiond s_vmx 2>/dev/null || fail "nft chain left"
 echo ok
