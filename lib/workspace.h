@@ -39,7 +39,8 @@
  *   view lets it, and change host files only where their mode lets it (an idmapped lower layer
  *   would lift that; not done).
  * - setup (tmpfs): a tmpfs with size= and uid=/gid= of the session at merged.
- * - setup --userns (Backend=nspawn): the same mounts (RUNTIME/workspaces/NAME mode 0700, so the
+ * - setup --userns (Backend=nspawn; Backend=vmspawn too, whose guest's uids are its own and
+ *   whose virtiofsd shares merged): the same mounts (RUNTIME/workspaces/NAME mode 0700, so the
  *   host's users cannot reach the 1777 top), handed to the container with a plain bind
  *   (overlayfs cannot be idmapped). The container's uids are a range that nspawn picks only when
  *   it starts (--private-users=pick), so the top (root of upper, or the tmpfs) cannot be chowned
@@ -47,7 +48,8 @@
  *   session's uid inside can then create and remove its own files there; what it creates is
  *   stored with the host uid of the container's range (base + 61184). Host files in the lower
  *   layer, as for a service, are changed only where their mode lets "other" write.
- * - bind, bind-ro: nothing to mount; the unit uses BindPaths=/BindReadOnlyPaths= directly.
+ * - bind, bind-ro: nothing to mount; the unit uses BindPaths=/BindReadOnlyPaths= directly (nspawn
+ *   and vmspawn their own --bind=/--bind-ro=).
  * - teardown: unmount (lazily if busy), then with persist: the live upper is no longer in use,
  *   so it is moved (not copied) into a temporary directory and exchanged with saved/: O(1) in
  *   the size of the workspace. Without persist live/ is deleted. saved/ and snapshots are kept.
@@ -84,9 +86,10 @@ typedef struct WorkspaceSetup {
         uint64_t size;                  /* tmpfs size in bytes, UINT64_UNSET: kernel default */
         uid_t uid;                      /* owner of the writable top; (uid_t) -1: keep root */
         gid_t gid;
-        bool userns;                    /* the session runs in a user namespace whose uid range is
-                                         * picked only when it starts (Backend=nspawn): the top is
-                                         * root's with mode 1777, like /tmp, instead of owned */
+        bool userns;                    /* the session's uids are not the host's: a user namespace
+                                         * whose range is picked only when it starts (nspawn), or a
+                                         * VM's own (vmspawn): the top is root's with mode 1777,
+                                         * like /tmp, instead of owned */
 } WorkspaceSetup;
 
 /* Path builders; all return newly allocated strings. */

@@ -55,7 +55,7 @@ static void help(void) {
                "  backend-check service|nspawn|vmspawn\n\n"
                "  --state-dir=DIR --runtime-dir=DIR   default " SESSIOND_STATE_DIR " and " SESSIOND_RUNTIME_DIR "\n"
                "  --user=NAME   owner of the writable layer; default: $USER if it is not root\n"
-               "  --userns      for a container with its own uid range: the top is root's, mode 1777\n");
+               "  --userns      for a container with its own uid range, or a VM: the top is root's, mode 1777\n");
 }
 
 static int parse_size(const char *s, uint64_t *ret) {
@@ -192,7 +192,7 @@ static int verb_setup(const char *name) {
                 return log_error_errno(-EINVAL, "--mode=%s needs --path=", workspace_mode_str(arg_mode));
 
         if (arg_userns) {
-                /* Backend=nspawn: the container's uids are not known yet; nobody to resolve */
+                /* nspawn: the container's uids are not known yet; vmspawn: they are the guest's */
                 if (arg_user || arg_uid != (uid_t) -1)
                         return log_error_errno(-EINVAL, "--userns excludes --user= and --uid=");
         } else if (arg_uid != (uid_t) -1) {
