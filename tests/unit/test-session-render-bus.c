@@ -137,6 +137,14 @@ static void test_renderings_agree(void) {
         test_agree(bus, "kept-tmpfs", "[Session]\nOnEnd=persist\n[Workspace]\nMode=tmpfs\nSize=8M\n");
         test_agree(bus, "permissive", "[Session]\nProfile=permissive\nDynamicUser=yes\n"
                    "[Egress]\nDefault=allow\n[Workspace]\nPath=/srv/ro\nMode=bind-ro\n");
+        /* vmspawn workspaces: a host-side overlay, a bind-ro read-only in the unit's namespace,
+         * the guest's own tmpfs on its kernel command line */
+        test_agree(bus, "vm-overlay", "[Session]\nBackend=vmspawn\nImage=a.raw\nOnEnd=persist\n"
+                   "[Workspace]\nPath=/srv/src\nMode=overlay\nTarget=/work\n");
+        test_agree(bus, "vm-ro", "[Session]\nBackend=vmspawn\nImage=a.raw\nMaxRuntime=1h\n"
+                   "[Egress]\nAllow=192.0.2.0/24\n[Workspace]\nPath=/srv/ro\n");
+        test_agree(bus, "vm-tmpfs", "[Session]\nBackend=vmspawn\nImage=a.raw\nMaxRuntime=1h\n"
+                   "[Egress]\nAllow=192.0.2.0/24\n[Workspace]\nMode=tmpfs\nSize=8M\n");
         sd_bus_unref(bus);
 }
 
