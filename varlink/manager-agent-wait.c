@@ -6,7 +6,8 @@
  * starting, and Start waits, until it does: sessiond tries to connect every 250 ms, without
  * blocking its event loop. A guest whose agent does not answer within the limit
  * ($SESSIOND_VMSPAWN_AGENT_TIMEOUT_SEC in sessiond's environment, default 90 s) fails the
- * session: Start gets UnitFailed naming the address, and the VM is stopped. */
+ * session: Start gets UnitFailed naming the address, and the VM is stopped. Units of the generator
+ * that PID 1 started (no Start call) run as soon as they are active, as before. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -170,7 +171,9 @@ void manager_session_started(ManagedSession *s) {
 
         if (s->record.state != SESSION_STARTING)
                 return;
-        if (s->record.backend != SESSION_BACKEND_VMSPAWN) {
+        /* Only for sessions sessiond started: a generator's unit that PID 1 started is mirrored,
+         * never stopped by sessiond. */
+        if (s->record.backend != SESSION_BACKEND_VMSPAWN || !s->has_record) {
                 managed_session_set_state(s, SESSION_RUNNING);
                 return;
         }

@@ -72,28 +72,6 @@ trap '[[ -e $agent.real ]] && mv -f "$agent.real" "$agent"
       rm -rf /run/systemd/system/sessiond-vmr.service.d /run/systemd/system/sessiond.service.d/50-tcg.conf
       systemctl daemon-reload; daemon_cleanup; systemctl restart sessiond.service' EXIT
 
-# The VM's READY=1 comes from the guest's PID 1 at basic.target, before the agent listens: sessiond
-# waits for the agent, within a limit. A guest whose agent never listens (here a stand-in that
-# only sleeps) fails the start with the address named, and nothing is left of the VM.
-step "a guest whose agent never answers: Start fails after SESSIOND_VMSPAWN_AGENT_TIMEOUT_SEC, nothing left"
-sessiond_env $((kvm ? 20 : 60))
-mv "$agent" "$agent.real"
-printf '#!/bin/sh\nexec sleep infinity\n' >"$agent"
-chmod 0755 "$agent"
-rc=0
-out=$(sessionctl start vmr 2>&1) || rc=$?
-echo "$out"
-mv -f "$agent.real" "$agent"
-[[ $rc != 0 ]] || fail "Start succeeded although the agent never answered"
-assert_match "$out" "did not answer on vsock:" "reason"
-journalctl -b -u sessiond.service --no-pager -o cat | grep -F "Session vmr: the VM is ready, waiting for its agent" ||
-        fail "sessiond did not log that it waits for the agent"
-wait_until 120 unit_gone vmr || fail "the unit was left"
-wait_until 60 slice_gone vmr || fail "the slice was left"
-! machinectl list --no-legend --no-pager | grep -q '^vmr ' || fail "machined still lists vmr"
-! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
-! sessionctl list 2>/dev/null | grep -q '^vmr ' || fail "vmr is listed after its failed start"
-
 sessiond_env "$limit"
 assert_eq "$(systemctl show -P LoadState "$unit")" not-found "$unit before the start"
 
@@ -183,4 +161,27 @@ wait_until 60 slice_gone vmr
 ! machinectl list --no-legend --no-pager | grep -q '^vmr ' || fail "machined still lists vmr"
 ! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
 ! pgrep -x virtiofsd >/dev/null || { pgrep -a virtiofsd; fail "virtiofsd left running"; }
+
+# The VM's READY=1 comes from the guest's PID 1 at basic.target, before the agent listens: sessiond
+# waits for the agent, within a limit. A guest whose agent never listens (here a stand-in that
+# only sleeps) fails the start with the address named, and nothing is left of the VM.
+step "a guest whose agent never answers: Start fails after SESSIOND_VMSPAWN_AGENT_TIMEOUT_SEC, nothing left"
+sessiond_env $((kvm ? 20 : 60))
+mv "$agent" "$agent.real"
+printf '#!/bin/sh\nexec sleep infinity\n' >"$agent"
+chmod 0755 "$agent"
+rc=0
+out=$(sessionctl start vmr 2>&1) || rc=$?
+echo "$out"
+mv -f "$agent.real" "$agent"
+[[ $rc != 0 ]] || fail "Start succeeded although the agent never answered"
+assert_match "$out" "did not answer on vsock:" "reason"
+journalctl -b -u sessiond.service --no-pager -o cat | grep -F "Session vmr: the VM is ready, waiting for its agent" ||
+        fail "sessiond did not log that it waits for the agent"
+wait_until 120 unit_gone vmr || fail "the unit was left"
+wait_until 60 slice_gone vmr || fail "the slice was left"
+! machinectl list --no-legend --no-pager | grep -q '^vmr ' || fail "machined still lists vmr"
+! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
+! sessionctl list 2>/dev/null | grep -q '^vmr ' || fail "vmr is listed after its failed start"
+
 echo ok
