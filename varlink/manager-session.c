@@ -25,6 +25,7 @@ int managed_session_new(Manager *m, const char *name, ManagedSession **ret) {
         if (!s)
                 return -ENOMEM;
         s->manager = m;
+        s->agent_wait_fd = -EBADF;
         s->record.max_runtime_usec = UINT64_MAX;
         s->record.idle_timeout_usec = UINT64_MAX;
         s->record.name = strdup(name);
@@ -66,6 +67,7 @@ static void fail_waiters(sd_varlink ***list, size_t *n, const char *error, const
 void managed_session_free(ManagedSession *s) {
         if (!s)
                 return;
+        manager_agent_wait_stop(s);
         fail_waiters(&s->waiting_start, &s->n_waiting_start, SESSIOND_ERROR_NO_SUCH_SESSION, s->record.name);
         fail_waiters(&s->waiting_stop, &s->n_waiting_stop, SESSIOND_ERROR_NO_SUCH_SESSION, s->record.name);
         session_record_done(&s->record);

@@ -140,7 +140,7 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
 
         if (streq(s->active_state, "active") || streq(s->active_state, "reloading")) {
                 if (s->record.state == SESSION_STARTING && !s->job)
-                        managed_session_set_state(s, SESSION_RUNNING);
+                        manager_session_started(s);
         } else if (streq(s->active_state, "deactivating")) {
                 if (managed_session_is_active(s))
                         managed_session_set_state(s, SESSION_STOPPING);
@@ -173,7 +173,7 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
 
         if (s->record.state == SESSION_STARTING) {
                 if (streq(result, "done"))
-                        managed_session_set_state(s, SESSION_RUNNING);
+                        manager_session_started(s);
                 else
                         managed_session_failed(s, result);
         } else if (managed_session_is_active(s) && s->record.stop_requested &&

@@ -74,6 +74,13 @@ struct ManagedSession {
         uint64_t baseline_tasks;        /* fewest tasks seen: the session's resting population */
         bool cpu_known;
         unsigned n_execs;               /* Exec/ExecTerminal calls relayed by sessiond, running */
+
+        /* Backend=vmspawn: the VM is up, its agent not yet (manager-agent-wait.c) */
+        sd_event_source *agent_wait_timer;
+        sd_event_source *agent_wait_io;
+        int agent_wait_fd;
+        uint64_t agent_wait_since;      /* CLOCK_MONOTONIC */
+        uint64_t agent_wait_deadline;
 };
 
 struct Manager {
@@ -180,6 +187,13 @@ int manager_agent_activity(ManagedSession *s, uint64_t *ret_last_activity_usec, 
 /* manager-idle.c */
 int manager_idle_setup(Manager *m);
 void manager_idle_track(Manager *m, ManagedSession *s);
+
+/* The unit of a starting session is up: the session runs (a vmspawn session once its agent
+ * answers, manager-agent-wait.c). */
+void manager_session_started(ManagedSession *s);
+int manager_agent_wait_start(ManagedSession *s);
+void manager_agent_wait_stop(ManagedSession *s);
+bool manager_agent_waiting(const ManagedSession *s);
 void managed_session_activity(ManagedSession *s);
 
 /* manager-op.c */
