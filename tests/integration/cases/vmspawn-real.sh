@@ -171,11 +171,24 @@ mv "$agent" "$agent.real"
 printf '#!/bin/sh\nexec sleep infinity\n' >"$agent"
 chmod 0755 "$agent"
 rc=0
+t0=$(now)
 out=$(sessionctl start vmr 2>&1) || rc=$?
 echo "$out"
-mv -f "$agent.real" "$agent"
 [[ $rc != 0 ]] || fail "Start succeeded although the agent never answered"
+# As above, sessionctl may give up first while the guest still boots: then sessiond's journal
+# carries the reason once it fails the session.
+if [[ $out != *"did not answer on vsock:"* ]] && [[ $(session_state vmr) == starting ]]; then
+        echo "sessionctl start gave up after $(secs "$t0" "$(now)") s with the session still starting; waiting"
+        for _ in $(seq 1 300); do
+                [[ $(session_state vmr) == starting ]] || break
+                sleep 5
+        done
+        out=$(journalctl -b -u sessiond.service --no-pager -o cat | grep -F "Session vmr failed to start:" | tail -n 1)
+        echo "$out"
+fi
+mv -f "$agent.real" "$agent"
 assert_match "$out" "did not answer on vsock:" "reason"
+echo "FIGURE vmspawn-agent-timeout-start $(secs "$t0" "$(now)") s (sessionctl start until it failed, agent limit $((kvm ? 20 : 60)) s)"
 journalctl -b -u sessiond.service --no-pager -o cat | grep -F "Session vmr: the VM is ready, waiting for its agent" ||
         fail "sessiond did not log that it waits for the agent"
 wait_until 120 unit_gone vmr || fail "the unit was left"
