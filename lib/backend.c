@@ -11,6 +11,8 @@
 
 #include "backend.h"
 #include "parse-util.h"
+#include "string-util.h"
+#include "strv.h"
 
 int backend_find_binary(const char *search_path, const char *name, char **ret_path) {
         _cleanup_free_ char *copy = NULL;
@@ -80,21 +82,72 @@ int backend_kvm_usable(const char *device, char **ret_reason) {
         return 1;
 }
 
-static int need_binary(const BackendCheckPaths *p, const char *name, char **acc) {
+/* The names systemd-vmspawn looks for, in its order. */
+#if defined(__x86_64__)
+#  define QEMU_SYSTEM_BINARY "qemu-system-x86_64"
+#elif defined(__aarch64__)
+#  define QEMU_SYSTEM_BINARY "qemu-system-aarch64"
+#elif defined(__i386__)
+#  define QEMU_SYSTEM_BINARY "qemu-system-i386"
+#else
+#  define QEMU_SYSTEM_BINARY NULL
+#endif
+
+/* 1 if one of names (NULL-terminated) is on the search path; 0 if none is, then "WHAT is not
+ * installed (...)" is appended to *acc. */
+static int need_any_binary(const char *search_path, const char *what, const char *const *names, char **acc) {
+        _cleanup_free_ char *list = NULL;
+        char *s;
         int r;
 
-        r = backend_find_binary(p->search_path, name, NULL);
-        if (r == -ENOENT) {
-                char *s;
-
-                if (asprintf(&s, "%s%s%s is not installed (searched %s)", strempty(*acc), *acc ? "; " : "",
-                             name, p->search_path) < 0)
+        for (const char *const *n = names; *n; n++) {
+                r = backend_find_binary(search_path, *n, NULL);
+                if (r != -ENOENT)
+                        return r < 0 ? r : 1;
+                s = list ? strjoin(list, ", ", *n) : strdup(*n);
+                if (!s)
                         return -ENOMEM;
-                free(*acc);
-                *acc = s;
-                return 0;
+                free(list);
+                list = s;
         }
-        return r < 0 ? r : 1;
+        if (streq(what, list))
+                r = asprintf(&s, "%s%s%s is not installed (searched %s)", strempty(*acc), *acc ? "; " : "",
+                             what, search_path);
+        else
+                r = asprintf(&s, "%s%s%s is not installed (none of %s in %s)", strempty(*acc), *acc ? "; " : "",
+                             what, list, search_path);
+        if (r < 0)
+                return -ENOMEM;
+        free(*acc);
+        *acc = s;
+        return 0;
+}
+
+static int need_binary(const BackendCheckPaths *p, const char *name, char **acc) {
+        return need_any_binary(p->search_path, name, STRV_MAKE_CONST(name), acc);
+}
+
+static int need_qemu(const BackendCheckPaths *p, char **acc) {
+        return need_any_binary(p->search_path, "QEMU", STRV_MAKE_CONST("qemu", "qemu-kvm", QEMU_SYSTEM_BINARY), acc);
+}
+
+int backend_virtiofsd_available(const BackendCheckPaths *paths, char **ret_reason) {
+        BackendCheckPaths def = BACKEND_CHECK_PATHS_DEFAULT;
+        _cleanup_free_ char *search = NULL, *acc = NULL;
+        int r;
+
+        assert(ret_reason);
+
+        if (!paths)
+                paths = &def;
+        search = strjoin(paths->search_path, ":/usr/libexec:/usr/lib");
+        if (!search)
+                return -ENOMEM;
+        r = need_any_binary(search, "virtiofsd", STRV_MAKE_CONST("virtiofsd"), &acc);
+        if (r != 0)
+                return r;
+        *ret_reason = TAKE_PTR(acc);
+        return 0;
 }
 
 int backend_available(SessionBackend backend, const BackendCheckPaths *paths, char **ret_reason) {
@@ -119,6 +172,8 @@ int backend_available(SessionBackend backend, const BackendCheckPaths *paths, ch
                 break;
         case SESSION_BACKEND_VMSPAWN:
                 r = need_binary(paths, "systemd-vmspawn", &acc);
+                if (r >= 0)
+                        r = need_qemu(paths, &acc);
                 if (r < 0 || paths->allow_emulation)
                         break;
                 r = backend_kvm_usable(paths->kvm_device, &kvm);

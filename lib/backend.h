@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Can this machine run a session backend? For vmspawn: systemd-vmspawn must be installed and
- * /dev/kvm usable (opened read-write, KVM_GET_API_VERSION answers 12, KVM_CREATE_VM gives a VM),
+/* Can this machine run a session backend? For vmspawn: systemd-vmspawn and QEMU (what vmspawn
+ * runs: qemu, qemu-kvm or qemu-system-ARCH) must be installed and /dev/kvm usable (opened read-write, KVM_GET_API_VERSION answers 12, KVM_CREATE_VM gives a VM),
  * unless the caller allows emulation: systemd-vmspawn then falls back to TCG by itself, which
  * works but is one to two orders of magnitude slower (the host's administrator opts in).
  * For nspawn: systemd-nspawn must be installed. The service backend needs nothing. No logging:
@@ -35,3 +35,9 @@ int backend_kvm_usable(const char *device, char **ret_reason);
  * invalid backend. ret_reason is set only when 0 is returned. paths NULL: the defaults, with emulation allowed
  * if the environment variable SESSIOND_VMSPAWN_ALLOW_TCG is true (sessiond.service's drop-in). */
 int backend_available(SessionBackend backend, const BackendCheckPaths *paths, char **ret_reason);
+
+/* systemd-vmspawn shares a directory image and host-side workspaces with the guest through
+ * virtiofsd (one per shared directory), which it finds on the search path or where distributions
+ * install it (/usr/libexec, /usr/lib). 1 if installed; 0 with ret_reason set if not; negative
+ * errno on internal errors. paths NULL: the defaults. */
+int backend_virtiofsd_available(const BackendCheckPaths *paths, char **ret_reason);

@@ -516,6 +516,14 @@ static int vmspawn_workspace_cmdline(const Session *s, char ***argv) {
         return extend_opt(argv, "systemd.mount-extra=tmpfs:", target, ":tmpfs:mode=1777", NULL);
 }
 
+bool session_vmspawn_uses_virtiofs(const Session *s) {
+        if (s->image && !image_is_raw(s->image))
+                return true;
+        /* vmspawn_workspace() shares all but a discarded tmpfs (vmspawn_workspace_cmdline()) */
+        return s->workspace_mode != WORKSPACE_NONE &&
+                !(s->workspace_mode == WORKSPACE_TMPFS && s->on_end != SESSION_ON_END_PERSIST);
+}
+
 uint64_t session_vmspawn_guest_ram(uint64_t memory_max) {
         uint64_t reserve = memory_max / 4;
 

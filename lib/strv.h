@@ -21,3 +21,5 @@ bool strv_contains(char * const *l, const char *s) _pure_;
 int strv_split_colon(const char *s, char ***ret);
 
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
+/* A NULL-terminated array of its arguments, for the scope of the expression's block. */
+#define STRV_MAKE_CONST(...) ((const char *const[]) { __VA_ARGS__, NULL })

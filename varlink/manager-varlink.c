@@ -220,6 +220,11 @@ static int vl_method_start(sd_varlink *link, sd_json_variant *parameters, sd_var
                 r = backend_available(session->backend, NULL, &reason);
                 if (r < 0)
                         return r;
+                if (r > 0 && session->backend == SESSION_BACKEND_VMSPAWN && session_vmspawn_uses_virtiofs(session)) {
+                        r = backend_virtiofsd_available(NULL, &reason);
+                        if (r < 0)
+                                return r;
+                }
                 if (r == 0)
                         return sd_varlink_errorbo(link, SESSIOND_ERROR_BACKEND_UNAVAILABLE,
                                                   SD_JSON_BUILD_PAIR_STRING("backend", session_backend_to_string(session->backend)),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "tests.h"
@@ -63,9 +64,18 @@ int main(void) {
         paths.search_path = sp;
         ASSERT_EQ(backend_available(SESSION_BACKEND_NSPAWN, &paths, &reason), 1);
 
-        /* vmspawn installed but the device is not KVM: only KVM is named */
+        /* vmspawn installed without QEMU, which it runs: QEMU is named with the names looked for */
         make_exec("systemd-vmspawn", 0755);
         paths.kvm_device = "/dev/null";
+        ASSERT_EQ(backend_available(SESSION_BACKEND_VMSPAWN, &paths, &reason), 0);
+        fprintf(stderr, "vmspawn without qemu: %s\n", reason);
+        ASSERT_TRUE(strstr(reason, "QEMU is not installed (none of qemu, qemu-kvm"));
+        ASSERT_TRUE(!strstr(reason, "systemd-vmspawn is not installed"));
+        free(reason);
+        reason = NULL;
+
+        /* any one of the names does; then the device is not KVM: only KVM is named */
+        make_exec("qemu-kvm", 0755);
         ASSERT_EQ(backend_available(SESSION_BACKEND_VMSPAWN, &paths, &reason), 0);
         fprintf(stderr, "vmspawn: %s\n", reason);
         ASSERT_TRUE(!strstr(reason, "not installed"));
@@ -87,6 +97,22 @@ int main(void) {
         reason = NULL;
         paths.search_path = sp;
         paths.allow_emulation = false;
+
+        /* virtiofsd: on the search path, or where distributions install it */
+        r = backend_virtiofsd_available(&paths, &reason);
+        ASSERT_OK(r);
+        if (access("/usr/libexec/virtiofsd", X_OK) < 0 && access("/usr/lib/virtiofsd", X_OK) < 0) {
+                ASSERT_EQ(r, 0);
+                fprintf(stderr, "virtiofsd: %s\n", reason);
+                ASSERT_TRUE(strstr(reason, "virtiofsd is not installed (searched "));
+                ASSERT_TRUE(strstr(reason, ":/usr/libexec:/usr/lib)"));
+                free(reason);
+                reason = NULL;
+        } else
+                ASSERT_EQ(r, 1);
+        make_exec("virtiofsd", 0755);
+        ASSERT_EQ(backend_virtiofsd_available(&paths, &reason), 1);
+        ASSERT_TRUE(!reason);
 
         /* the real /dev/kvm, whatever this machine has: a verdict, and a reason if unusable */
         r = backend_kvm_usable("/dev/kvm", &reason);

@@ -7,6 +7,7 @@
 
 #include "session-parse.h"
 #include "session-render.h"
+#include "string-util.h"
 #include "strv.h"
 #include "tests.h"
 
@@ -343,6 +344,40 @@ static void test_vmspawn_workspace(void) {
         ASSERT_TRUE(x && has_word(x, "teardown") && has_word(x, "--persist"));
 }
 
+/* session_vmspawn_uses_virtiofs() (sessiond then requires virtiofsd) says yes exactly when the
+ * rendered command line shares a directory: --directory= or a --bind/--bind-ro. */
+static void test_vmspawn_uses_virtiofs(void) {
+        static const struct {
+                const char *text;
+                bool shares;
+        } cases[] = {
+                { "Image=f.raw\n", false },
+                { "Image=tree\n", true },
+                { "Image=/srv/vm/tree\n", true },
+                { "Image=f.raw\n[Workspace]\nMode=tmpfs\n", false },
+                { "Image=f.raw\nOnEnd=persist\n[Workspace]\nMode=tmpfs\n", true },
+                { "Image=f.raw\n[Workspace]\nPath=/srv/x\nMode=overlay\n", true },
+                { "Image=f.raw\n[Workspace]\nPath=/srv/x\nMode=bind\n", true },
+                { "Image=f.raw\n[Workspace]\nPath=/srv/x\nMode=bind-ro\n", true },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(session_freep) Session *s = NULL;
+                _cleanup_(unit_assignments_done) UnitAssignments slice = {}, service = {};
+                _cleanup_free_ char *text = strjoin("[Session]\nBackend=vmspawn\n", cases[i].text);
+                bool rendered;
+
+                ASSERT_TRUE(text);
+                s = parse("vf", text);
+                ASSERT_TRUE(s);
+                ASSERT_OK(session_render_assignments(s, &slice, &service));
+                rendered = argv_prefixed(&service, "--directory=") || argv_prefixed(&service, "--bind");
+                fprintf(stderr, "%zu: shares %d, rendered %d\n", i, session_vmspawn_uses_virtiofs(s), rendered);
+                ASSERT_EQ(session_vmspawn_uses_virtiofs(s), cases[i].shares);
+                ASSERT_EQ(rendered, cases[i].shares);
+        }
+}
+
 static void test_vmspawn_guest_ram(void) {
         ASSERT_EQ(session_vmspawn_guest_ram(256ULL << 20), 192ULL << 20);
         ASSERT_EQ(session_vmspawn_guest_ram(2ULL << 30), 1536ULL << 20);
@@ -356,6 +391,7 @@ int main(void) {
         test_nspawn_workspace();
         test_vmspawn();
         test_vmspawn_workspace();
+        test_vmspawn_uses_virtiofs();
         test_vmspawn_guest_ram();
         return 0;
 }

@@ -32,6 +32,8 @@ echo "$out"
 assert_match "$out" "BackendUnavailable|not available|unavailable" "error"
 command -v systemd-vmspawn >/dev/null || assert_match "$out" "systemd-vmspawn is not installed" "reason names the binary"
 [[ -e /dev/kvm ]] || assert_match "$out" "/dev/kvm" "reason names KVM"
+command -v qemu qemu-kvm qemu-system-x86_64 >/dev/null ||
+        assert_match "$out" "QEMU is not installed" "reason names QEMU, which systemd-vmspawn runs"
 
 step "the same through varlink"
 rc=0

@@ -75,6 +75,20 @@ trap '[[ -e $agent.real ]] && mv -f "$agent.real" "$agent"
 sessiond_env "$limit"
 assert_eq "$(systemctl show -P LoadState "$unit")" not-found "$unit before the start"
 
+step "without virtiofsd (it shares the image directory) Start is refused naming it, nothing left"
+vfs=$(command -v virtiofsd || ls /usr/libexec/virtiofsd /usr/lib/virtiofsd 2>/dev/null | head -n 1) ||
+        fail "no virtiofsd here"
+mount --bind /dev/null "$vfs"
+rc=0
+out=$(sessionctl start vmr 2>&1) || rc=$?
+umount "$vfs"
+echo "$out"
+[[ $rc != 0 ]] || fail "Start succeeded without virtiofsd"
+assert_match "$out" "BackendUnavailable|unavailable" "error"
+assert_match "$out" "virtiofsd is not installed" "reason"
+unit_gone vmr || fail "a unit was left"
+! sessionctl status vmr >/dev/null 2>&1 || fail "sessiond keeps a record of vmr"
+
 step "sessionctl start vmr (through sessiond; returns when the agent in the guest answers)"
 t0=$(now)
 rc=0
