@@ -76,8 +76,11 @@ sessiond_env "$limit"
 assert_eq "$(systemctl show -P LoadState "$unit")" not-found "$unit before the start"
 
 step "without virtiofsd (it shares the image directory) Start is refused naming it, nothing left"
-vfs=$(command -v virtiofsd || ls /usr/libexec/virtiofsd /usr/lib/virtiofsd 2>/dev/null | head -n 1) ||
-        fail "no virtiofsd here"
+vfs=
+for f in "$(command -v virtiofsd || true)" /usr/libexec/virtiofsd /usr/lib/virtiofsd; do
+        [[ -n $f && -x $f ]] && { vfs=$f; break; }
+done
+[[ -n $vfs ]] || fail "no virtiofsd here"
 mount --bind /dev/null "$vfs"
 rc=0
 out=$(sessionctl start vmr 2>&1) || rc=$?
