@@ -96,7 +96,16 @@ fi
 before=$(j .before.VmRSS) running=$(j .start.measure.VmRSS) after=$(j .after.VmRSS)
 per=$(( (running - before) / n ))
 echo "sessiond VmRSS: $before KiB before, $running KiB with $n sessions ($per KiB each), $after KiB after stop"
-# bounded: what the sessions cost comes back (within 1 MiB) once they are gone
+# bounded: what the sessions cost comes back (within 1 MiB) once they are gone. sessiond trims its
+# heap 2 s after a client disconnects; memory freed after that trim stays mapped until the next
+# one (seen once in 7 runs: +2172 KiB). The connection check above disconnected 130 clients since,
+# so a trim has run after it: measure again then. Freed memory goes back; a leak would not.
+if ((after - before > 1024)); then
+        sleep 5
+        again=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(systemctl show -P MainPID sessiond.service)/status")
+        echo "NOTE: $after KiB after stop; after the next heap trim $again KiB"
+        after=$again
+fi
 if ((after - before > 1024)); then
         # where it is: sessiond's mappings with 64 KiB or more resident
         pid=$(systemctl show -P MainPID sessiond.service)
