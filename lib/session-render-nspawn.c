@@ -449,7 +449,7 @@ int session_render_nspawn_service(const Session *s, UnitAssignments *a) {
  * guest uid N is host uid N, so the guest's root writes as the host's root; --xattr;
  * --modcaps=-mknod: no device nodes) and hands the guest an fstab.extra credential line
  * "mntN TARGET virtiofs rw|ro,x-initrd.mount", which systemd-fstab-generator in the guest makes
- * a mount unit of (local-fs.target, before the agent's systemd.run= service starts).
+ * a mount unit of (local-fs.target, before the agent's unit starts).
  * - overlay (and a tmpfs OnEnd=persist keeps): mounted on the host by sessiond-workspace as for
  *   nspawn (top root's, mode 1777: the guest's users are not the host's to resolve), the merged
  *   directory shared with --bind=; the host directory is only the lower layer, never written.
@@ -522,6 +522,55 @@ bool session_vmspawn_uses_virtiofs(const Session *s) {
         /* vmspawn_workspace() shares all but a discarded tmpfs (vmspawn_workspace_cmdline()) */
         return s->workspace_mode != WORKSPACE_NONE &&
                 !(s->workspace_mode == WORKSPACE_TMPFS && s->on_end != SESSION_ON_END_PERSIST);
+}
+
+/* The guest's unit for the agent, as systemd-vmspawn's --set-credential= option: a
+ * systemd.extra-unit.* credential, which the guest's systemd-debug-generator (systemd >= 256)
+ * writes out as a unit. Not systemd.run=: that makes a Type=oneshot service whose start job lasts
+ * as long as the agent runs, so the guest's boot never finishes and its PID 1 never sends the
+ * READY=1 that systemd-vmspawn waits for (a real run sat 19 minutes like that). Type=exec: boot
+ * finishes once the agent is executed; sessiond then waits for it to answer (manager-agent-wait.c).
+ * The guest powers off when the agent ends, however it ends. vmspawn C-unescapes the value. */
+static int vmspawn_agent_unit(const Session *s, char **agent, char **ret) {
+        _cleanup_free_ char *text = NULL, *opt = NULL;
+        char *p;
+
+        text = strjoin("[Unit]\n"
+                       "Description=sessiond agent of session ", s->name, "\n"
+                       "SuccessAction=poweroff\n"
+                       "FailureAction=poweroff\n"
+                       "[Service]\n"
+                       "Type=exec\n"
+                       "ExecStart=");
+        if (!text)
+                return -ENOMEM;
+        STRV_FOREACH(w, agent) {
+                _cleanup_free_ char *q = NULL;
+                char *t;
+                int r;
+
+                r = unit_file_quote_word(*w, /* for_exec= */ true, &q);
+                if (r < 0)
+                        return r;
+                t = strjoin(text, w == agent ? "" : " ", q);
+                if (!t)
+                        return -ENOMEM;
+                free(text);
+                text = t;
+        }
+
+        opt = malloc(strlen("--set-credential=systemd.extra-unit." SESSION_VMSPAWN_AGENT_UNIT ":") + strlen(text) * 2 + 3);
+        if (!opt)
+                return -ENOMEM;
+        p = stpcpy(opt, "--set-credential=systemd.extra-unit." SESSION_VMSPAWN_AGENT_UNIT ":");
+        for (const char *c = text; *c; c++) {
+                if (*c == '\\' || *c == '\n')
+                        *p++ = '\\';
+                *p++ = *c == '\n' ? 'n' : *c;
+        }
+        (void) stpcpy(p, "\\n");
+        *ret = TAKE_PTR(opt);
+        return 0;
 }
 
 uint64_t session_vmspawn_guest_ram(uint64_t memory_max) {
@@ -605,8 +654,8 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         if (r < 0)
                 return r;
 
-        /* The kernel command line: systemd in the guest runs the agent as a transient service
-         * (systemd.run=) and powers off when it ends. */
+        /* The agent runs in the guest as a unit of its own (vmspawn_agent_unit()), pulled in from
+         * the kernel command line. */
         snprintf(buf, sizeof(buf), "vsock:%u", SESSION_AGENT_VSOCK_PORT);
         socket = strdup(buf);
         if (!socket)
@@ -614,26 +663,17 @@ int session_render_vmspawn_service(const Session *s, UnitAssignments *a) {
         r = agent_argv(s, socket, NULL, &agent);
         if (r < 0)
                 return r;
-        {
-                _cleanup_free_ char *joined = join_words(agent);
-
-                if (!joined)
-                        return -ENOMEM;
-                run = strjoin("systemd.run=\"", joined, "\"");
-                if (!run)
-                        return -ENOMEM;
-        }
-        r = strv_extend(&argv, "--");
+        r = vmspawn_agent_unit(s, agent, &run);
         if (r >= 0)
                 r = strv_extend(&argv, run);
+        if (r >= 0)
+                r = strv_extend(&argv, "--");
+        if (r >= 0)
+                r = strv_extend(&argv, "systemd.wants=" SESSION_VMSPAWN_AGENT_UNIT);
         /* The guest's end of AF_VSOCK is a module in distribution kernels, loaded by udev only
          * when the guest has one running: load it by name, the agent cannot do without it. */
         if (r >= 0)
                 r = strv_extend(&argv, "modules_load=vmw_vsock_virtio_transport");
-        if (r >= 0)
-                r = strv_extend(&argv, "systemd.run_success_action=poweroff");
-        if (r >= 0)
-                r = strv_extend(&argv, "systemd.run_failure_action=poweroff");
         if (r >= 0)
                 r = vmspawn_workspace_cmdline(s, &argv);
         STRV_FOREACH(e, s->environment)

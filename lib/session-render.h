@@ -72,8 +72,9 @@ int session_render_ip_policy(const Session *s, UnitAssignments *a);
 int session_machine_name(const char *name, char **ret);
 int session_veth_name(const char *name, char **ret);
 uint32_t session_vsock_cid(const char *name) _pure_;
-/* The AF_VSOCK port the agent listens on inside a vmspawn VM. */
+/* The AF_VSOCK port the agent listens on inside a vmspawn VM, and the guest's unit that runs it. */
 #define SESSION_AGENT_VSOCK_PORT 1024U
+#define SESSION_VMSPAWN_AGENT_UNIT "sessiond-agent.service"
 
 /* A vmspawn session's MemoryMax= caps the whole slice, the VMM (qemu: its own heap, device
  * emulation, and under TCG its translation cache) as well as the guest's RAM. Giving the guest all

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* A Backend=vmspawn session's unit is active once the guest's PID 1 sends READY=1 (at basic.target,
- * forwarded by systemd-vmspawn), which is before the agent it starts from systemd.run= listens on
- * AF_VSOCK. Until the agent accepts a connection an exec would fail, so such a session stays
+/* A Backend=vmspawn session's unit is active once the guest's PID 1 sends READY=1 (when its boot
+ * has finished, forwarded by systemd-vmspawn), which may come before the agent (a Type=exec unit in
+ * the guest, see vmspawn_agent_unit()) listens on AF_VSOCK. Until the agent accepts a connection an exec would fail, so such a session stays
  * starting, and Start waits, until it does: sessiond tries to connect every 250 ms, without
  * blocking its event loop. A guest whose agent does not answer within the limit
  * ($SESSIOND_VMSPAWN_AGENT_TIMEOUT_SEC in sessiond's environment, default 90 s) fails the

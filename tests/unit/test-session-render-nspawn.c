@@ -249,6 +249,8 @@ static void test_nspawn_workspace(void) {
         ASSERT_TRUE(find(&pv, "ExecStopPost", 0) != NULL);
 }
 
+static const char *argv_prefixed(const UnitAssignments *a, const char *prefix);
+
 static void test_vmspawn(void) {
         _cleanup_(session_freep) Session *s = NULL;
         _cleanup_(unit_assignments_done) UnitAssignments slice = {}, service = {};
@@ -268,7 +270,29 @@ static void test_vmspawn(void) {
         snprintf(cid, sizeof(cid), "--vsock-cid=%u", session_vsock_cid("vm"));
         ASSERT_TRUE(argv_index(&service, cid) > 0);
         ASSERT_TRUE(argv_index(&service, "--network-user-mode") < 0);   /* no egress: no network */
-        ASSERT_TRUE(argv_index(&service, "systemd.run=\"" SESSIOND_AGENT_PATH " --name=vm --socket=vsock:1024 -- /bin/true\"") > 0);
+        /* the agent is a Type=exec unit of the guest's (a credential), not systemd.run=, whose
+         * oneshot start job would keep the guest's boot, and READY=1, from ever finishing */
+        ASSERT_TRUE(argv_index(&service, "--set-credential=systemd.extra-unit.sessiond-agent.service:"
+                                         "[Unit]\\nDescription=sessiond agent of session vm\\n"
+                                         "SuccessAction=poweroff\\nFailureAction=poweroff\\n"
+                                         "[Service]\\nType=exec\\n"
+                                         "ExecStart=" SESSIOND_AGENT_PATH " --name=vm --socket=vsock:1024 -- /bin/true\\n") > 0);
+        ASSERT_TRUE(argv_index(&service, "systemd.wants=sessiond-agent.service") > argv_index(&service, "--"));
+        ASSERT_TRUE(!argv_prefixed(&service, "systemd.run"));
+        {
+                /* quoted for the guest's unit file ("%" and "$" doubled), then C-escaped for vmspawn */
+                _cleanup_(session_freep) Session *q = NULL;
+                _cleanup_(unit_assignments_done) UnitAssignments qs = {}, qv = {};
+                const char *cred;
+
+                q = parse("vq", "[Session]\nBackend=vmspawn\nImage=f.raw\nExec=/bin/sh -c \"echo 100% $HOME\"\n");
+                ASSERT_TRUE(q);
+                ASSERT_OK(session_render_assignments(q, &qs, &qv));
+                cred = argv_prefixed(&qv, "--set-credential=systemd.extra-unit.sessiond-agent.service:");
+                ASSERT_TRUE(cred);
+                fprintf(stderr, "%s\n", cred);
+                ASSERT_TRUE(strstr(cred, "ExecStart=" SESSIOND_AGENT_PATH " --name=vq --socket=vsock:1024 -- /bin/sh -c \"echo 100%% $$HOME\"\\n"));
+        }
         ASSERT_STREQ(value(&slice, "MemoryMax"), "1073741824");
 }
 

@@ -2,7 +2,8 @@
 # Opt-in (tests/vm/run vmspawn): a real Backend=vmspawn session through sessiond. systemd-vmspawn
 # boots the guest tree (/var/lib/machines/sessiond-guest, made by the harness: a copy of this
 # root with sessiond installed) as a nested VM, under TCG inside this TCG VM; systemd in the guest
-# runs sessiond-agent on vsock:1024 (systemd.run=), and sessiond reaches it over AF_VSOCK.
+# runs sessiond-agent on vsock:1024 (sessiond-agent.service, from a systemd.extra-unit credential),
+# and sessiond reaches it over AF_VSOCK.
 # Shown: start through sessiond, machined lists the VM, exec answers from INSIDE the guest (its
 # hostname, boot id and kernel command line differ from this machine's), stdin/stdout/stderr and
 # exit codes cross the VM boundary, exec -t works streamed, and stop leaves no
@@ -142,7 +143,11 @@ assert_eq "$guid" 0 "uid inside (the agent runs the command as the guest's root)
 cmdline=$(sessionctl exec vmr -- cat /proc/cmdline)
 echo "guest kernel command line: $cmdline"
 assert_match "$cmdline" "rootfstype=virtiofs" "guest booted the virtiofs root"
-assert_match "$cmdline" "sessiond-agent --name=vmr --socket=vsock:1024" "guest runs the agent from systemd.run="
+assert_match "$cmdline" "systemd.wants=sessiond-agent.service" "guest pulls in the agent's unit"
+agent_unit=$(sessionctl exec vmr -- systemctl show -p Type -p ExecStart -p SuccessAction sessiond-agent.service)
+echo "$agent_unit"
+assert_match "$agent_unit" "sessiond-agent --name=vmr --socket=vsock:1024" "the guest's agent unit"
+assert_match "$agent_unit" "Type=exec" "its type"
 ! grep -q virtiofs /proc/cmdline || fail "this machine's own command line has virtiofs"
 
 step "stdin, stdout, stderr and exit codes cross the VM boundary"
