@@ -213,6 +213,26 @@ static int add_common_tail(const Session *s, UnitAssignments *a) {
         return 0;
 }
 
+/* An overlay, or a tmpfs OnEnd=persist keeps, is mounted on the host by sessiond-workspace around
+ * the session (nspawn and vmspawn alike), and its merged directory is what the machine gets. */
+static bool workspace_on_host(const Session *s) {
+        return s->workspace_mode == WORKSPACE_OVERLAY ||
+                (s->workspace_mode == WORKSPACE_TMPFS && s->on_end == SESSION_ON_END_PERSIST);
+}
+
+static int bind_host_workspace(const Session *s, UnitAssignments *a, const char *target, char ***argv) {
+        _cleanup_free_ char *merged = NULL;
+        int r;
+
+        r = session_render_workspace_helper(s, a, target, true);
+        if (r < 0)
+                return r;
+        merged = strjoin(SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged");
+        if (!merged)
+                return -ENOMEM;
+        return extend_opt(argv, "--bind=", merged, ":", target);
+}
+
 /* The session's commands run as an unprivileged uid of the container's range, which nspawn picks
  * at start. A host directory (Mode=bind, bind-ro) is bound idmapped: host uid N is uid N inside,
  * so the host's modes and owners mean there what they mean for a service (a dynamic uid there,
@@ -225,20 +245,9 @@ static int add_common_tail(const Session *s, UnitAssignments *a) {
 static int nspawn_workspace(const Session *s, UnitAssignments *a, char ***argv) {
         const char *target = s->workspace_target ?: "/workspace";
         char buf[21];
-        int r;
 
-        if (s->workspace_mode == WORKSPACE_OVERLAY ||
-            (s->workspace_mode == WORKSPACE_TMPFS && s->on_end == SESSION_ON_END_PERSIST)) {
-                _cleanup_free_ char *merged = NULL;
-
-                r = session_render_workspace_helper(s, a, target, true);
-                if (r < 0)
-                        return r;
-                merged = strjoin(SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged");
-                if (!merged)
-                        return -ENOMEM;
-                return extend_opt(argv, "--bind=", merged, ":", target);
-        }
+        if (workspace_on_host(s))
+                return bind_host_workspace(s, a, target, argv);
 
         switch (s->workspace_mode) {
         case WORKSPACE_NONE:
@@ -464,18 +473,8 @@ static int vmspawn_workspace(const Session *s, UnitAssignments *a, char ***argv)
         const char *target = s->workspace_target ?: "/workspace";
         int r;
 
-        if (s->workspace_mode == WORKSPACE_OVERLAY ||
-            (s->workspace_mode == WORKSPACE_TMPFS && s->on_end == SESSION_ON_END_PERSIST)) {
-                _cleanup_free_ char *merged = NULL;
-
-                r = session_render_workspace_helper(s, a, target, true);
-                if (r < 0)
-                        return r;
-                merged = strjoin(SESSIOND_RUNTIME_DIR "/workspaces/", s->name, "/merged");
-                if (!merged)
-                        return -ENOMEM;
-                return extend_opt(argv, "--bind=", merged, ":", target);
-        }
+        if (workspace_on_host(s))
+                return bind_host_workspace(s, a, target, argv);
 
         switch (s->workspace_mode) {
         case WORKSPACE_NONE:
