@@ -10,13 +10,7 @@
 # unit, no machine and no qemu. Skipped where there is no systemd-vmspawn (the default VM).
 . "$SESSIOND_TEST_DIR/lib.sh"
 command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
-. "$SESSIOND_TEST_DIR/daemon-lib.sh"
-guest=/var/lib/machines/sessiond-guest
-[[ -d $guest/boot/loader/entries ]] || fail "no guest tree at $guest (tests/vm/run vmspawn makes it)"
-[[ $(head -c2 "$guest/usr/libexec/sessiond-agent") != '#!' ]] || fail "the guest has no real sessiond-agent"
-
-now() { python3 -c 'import time; print(time.monotonic())'; }
-secs() { python3 -c "print(round($2 - $1, 1))"; }
+. "$SESSIOND_TEST_DIR/vmspawn-lib.sh"
 
 write_session vmr <<'S'
 [Session]
@@ -26,15 +20,6 @@ Exec=/bin/sleep infinity
 S
 unit=sessiond-vmr.service
 cleanup_units+=("$unit")
-
-# vmspawn-nested (run before) found whether KVM on this VM's emulated SVM runs a guest. If not,
-# /dev/kvm goes away, so that systemd-vmspawn does not pick a KVM that cannot work.
-if [[ -e /dev/kvm && $(cat /run/sessiond-vmspawn-kvm 2>/dev/null) == 0 ]]; then
-        step "KVM here cannot run a guest (vmspawn-nested): unloading kvm_amd"
-        rmmod kvm_amd kvm 2>&1 || true
-        [[ ! -e /dev/kvm ]] || fail "/dev/kvm is still there"
-fi
-echo "KVM for the guest: $([[ -w /dev/kvm ]] && echo "yes (on emulated SVM)" || echo "no (vmspawn uses TCG in this TCG VM)")"
 
 step "sessionctl verify"
 sessionctl verify /etc/sessiond/vmr.session
@@ -50,30 +35,8 @@ if [[ ! -w /dev/kvm ]]; then
         unit_gone vmr || fail "a unit was left"
 fi
 
-# The administrator's opt-in to emulation, and (only for this machine's slowness: the nested guest
-# boots in minutes under TCG in TCG) a start timeout longer than PID 1's default 90 s, which would
-# kill vmspawn while it waits for the guest's READY=1, and as long a wait for the agent after it.
-kvm=0
-[[ -w /dev/kvm ]] && kvm=1
-limit=$((kvm ? 600 : 1800))
-mkdir -p /run/systemd/system/sessiond.service.d /run/systemd/system/$unit.d
-sessiond_env() {  # the agent wait limit in s
-        printf '[Service]\nEnvironment=SESSIOND_VMSPAWN_ALLOW_TCG=1 SESSIOND_VMSPAWN_AGENT_TIMEOUT_SEC=%s\n' "$1" \
-                >/run/systemd/system/sessiond.service.d/50-tcg.conf
-        # A daemon-reload runs sessiond-generator, which would make a unit of /etc/sessiond/vmr.session
-        # (and sessiond would then see vmr as existing): the file is away while PID 1 reloads.
-        mv /etc/sessiond/vmr.session /run/vmr.session
-        systemctl daemon-reload
-        mv /run/vmr.session /etc/sessiond/vmr.session
-        timeout 300 systemctl restart sessiond.service
-}
-printf '[Service]\nTimeoutStartSec=%s\n' "$limit" >/run/systemd/system/$unit.d/50-nested-tcg.conf
-agent=$guest/usr/libexec/sessiond-agent
-trap '[[ -e $agent.real ]] && mv -f "$agent.real" "$agent"
-      rm -rf /run/systemd/system/sessiond-vmr.service.d /run/systemd/system/sessiond.service.d/50-tcg.conf
-      systemctl daemon-reload; daemon_cleanup; systemctl restart sessiond.service' EXIT
-
-sessiond_env "$limit"
+trap 'vmspawn_cleanup vmr' EXIT
+vmspawn_env "$vm_limit" vmr
 assert_eq "$(systemctl show -P LoadState "$unit")" not-found "$unit before the start"
 
 step "without virtiofsd (it shares the image directory) Start is refused naming it, nothing left"
@@ -96,22 +59,9 @@ unit_gone vmr || fail "a unit was left"
 step "sessionctl start vmr (through sessiond; returns when the agent in the guest answers)"
 t0=$(now)
 rc=0
-out=$(sessionctl start vmr 2>&1) || rc=$?
+start_vm vmr || rc=$?
 t1=$(now)
-echo "$out"
 systemctl show -P ExecStart "$unit" | head -c 2000; echo
-# sessionctl gives up on a call after 600 s; a nested TCG boot may take longer. The session keeps
-# starting without it: then wait for sessiond to say it runs.
-if ((rc != 0)) && [[ $(session_state vmr) == starting ]]; then
-        echo "sessionctl start gave up after $(secs "$t0" "$t1") s with the session still starting; waiting"
-        for _ in $(seq 1 300); do
-                [[ $(session_state vmr) == starting ]] || break
-                sleep 5
-        done
-        t1=$(now)
-        rc=0
-        [[ $(session_state vmr) == running ]] || rc=1
-fi
 if ((rc != 0)); then
         journalctl -b -u "$unit" --no-pager -o short-monotonic | tail -n 150
         fail "sessionctl start vmr failed ($rc)"
@@ -185,40 +135,5 @@ wait_until 60 slice_gone vmr
 ! machinectl list --no-legend --no-pager | grep -q '^vmr ' || fail "machined still lists vmr"
 ! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
 ! pgrep -x virtiofsd >/dev/null || { pgrep -a virtiofsd; fail "virtiofsd left running"; }
-
-# The VM's READY=1 comes from the guest's PID 1 at basic.target, before the agent listens: sessiond
-# waits for the agent, within a limit. A guest whose agent never listens (here a stand-in that
-# only sleeps) fails the start with the address named, and nothing is left of the VM.
-step "a guest whose agent never answers: Start fails after SESSIOND_VMSPAWN_AGENT_TIMEOUT_SEC, nothing left"
-sessiond_env $((kvm ? 20 : 60))
-mv "$agent" "$agent.real"
-printf '#!/bin/sh\nexec sleep infinity\n' >"$agent"
-chmod 0755 "$agent"
-rc=0
-t0=$(now)
-out=$(sessionctl start vmr 2>&1) || rc=$?
-echo "$out"
-[[ $rc != 0 ]] || fail "Start succeeded although the agent never answered"
-# As above, sessionctl may give up first while the guest still boots: then sessiond's journal
-# carries the reason once it fails the session.
-if [[ $out != *"did not answer on vsock:"* ]] && [[ $(session_state vmr) == starting ]]; then
-        echo "sessionctl start gave up after $(secs "$t0" "$(now)") s with the session still starting; waiting"
-        for _ in $(seq 1 300); do
-                [[ $(session_state vmr) == starting ]] || break
-                sleep 5
-        done
-        out=$(journalctl -b -u sessiond.service --no-pager -o cat | grep -F "Session vmr failed to start:" | tail -n 1)
-        echo "$out"
-fi
-mv -f "$agent.real" "$agent"
-assert_match "$out" "did not answer on vsock:" "reason"
-echo "FIGURE vmspawn-agent-timeout-start $(secs "$t0" "$(now)") s (sessionctl start until it failed, agent limit $((kvm ? 20 : 60)) s)"
-journalctl -b -u sessiond.service --no-pager -o cat | grep -F "Session vmr: the VM is ready, waiting for its agent" ||
-        fail "sessiond did not log that it waits for the agent"
-wait_until 120 unit_gone vmr || fail "the unit was left"
-wait_until 60 slice_gone vmr || fail "the slice was left"
-! machinectl list --no-legend --no-pager | grep -q '^vmr ' || fail "machined still lists vmr"
-! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
-! sessionctl list 2>/dev/null | grep -q '^vmr ' || fail "vmr is listed after its failed start"
 
 echo ok

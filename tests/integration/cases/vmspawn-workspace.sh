@@ -11,9 +11,7 @@
 # systemd-vmspawn (the default VM).
 . "$SESSIOND_TEST_DIR/lib.sh"
 command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
-. "$SESSIOND_TEST_DIR/daemon-lib.sh"
-guest=/var/lib/machines/sessiond-guest
-[[ -d $guest/boot/loader/entries ]] || fail "no guest tree at $guest (tests/vm/run vmspawn makes it)"
+. "$SESSIOND_TEST_DIR/vmspawn-lib.sh"
 [[ -x $guest/usr/lib/systemd/system-generators/systemd-fstab-generator ]] ||
         fail "the guest has no systemd-fstab-generator: nothing would mount the workspace"
 
@@ -54,55 +52,24 @@ Target=/ro
 S
 cleanup_units+=(sessiond-$name.service sessiond-$ro.service)
 
-# As in vmspawn-real: no KVM that cannot run a guest, the administrator's opt-in to emulation,
-# and start timeouts for a nested TCG boot.
-if [[ -e /dev/kvm && $(cat /run/sessiond-vmspawn-kvm 2>/dev/null) == 0 ]]; then
-        rmmod kvm_amd kvm 2>&1 || true
-fi
-mkdir -p /run/systemd/system/sessiond.service.d
-limit=$([[ -w /dev/kvm ]] && echo 600 || echo 1800)
-printf '[Service]\nEnvironment=SESSIOND_VMSPAWN_ALLOW_TCG=1 SESSIOND_VMSPAWN_AGENT_TIMEOUT_SEC=%s\n' "$limit" \
-        >/run/systemd/system/sessiond.service.d/50-tcg.conf
-for n in $name $ro; do
-        mkdir -p /run/systemd/system/sessiond-$n.service.d
-        printf '[Service]\nTimeoutStartSec=%s\n' "$limit" >/run/systemd/system/sessiond-$n.service.d/50-nested-tcg.conf
-done
-trap 'umount /run/vmws-check 2>/dev/null
-      rm -rf /run/systemd/system/sessiond-vmws.service.d /run/systemd/system/sessiond-vmwsro.service.d \
-            /run/systemd/system/sessiond.service.d/50-tcg.conf /run/vmws-check
-      systemctl daemon-reload; daemon_cleanup; systemctl restart sessiond.service' EXIT
-# The session files are away while PID 1 reloads (the generator would make units of them).
-mv /etc/sessiond/$name.session /etc/sessiond/$ro.session /run/
-systemctl daemon-reload
-mv /run/$name.session /run/$ro.session /etc/sessiond/
-timeout 300 systemctl restart sessiond.service
+trap 'umount /run/vmws-check 2>/dev/null; rm -rf /run/vmws-check; vmspawn_cleanup vmws vmwsro' EXIT
+vmspawn_env "$vm_limit" $name $ro
 
 step "sessionctl verify accepts both"
 sessionctl verify /etc/sessiond/$name.session
 sessionctl verify /etc/sessiond/$ro.session
 
-start_vm() {  # NAME
-        local rc=0 out
-        out=$(sessionctl start "$1" 2>&1) || rc=$?
-        echo "$out"
-        if ((rc != 0)) && [[ $(session_state "$1") == starting ]]; then
-                for _ in $(seq 1 300); do
-                        [[ $(session_state "$1") == starting ]] || break
-                        sleep 5
-                done
-                rc=0
-                [[ $(session_state "$1") == running ]] || rc=1
-        fi
-        if ((rc != 0)); then
+start_vm_exec() {  # NAME
+        if ! start_vm "$1"; then
                 journalctl -b -u "sessiond-$1.service" --no-pager -o short-monotonic | tail -n 150
-                fail "sessionctl start $1 failed ($rc)"
+                fail "sessionctl start $1 failed"
         fi
         # Start returns once the agent in the guest answers
         sessionctl exec "$1" -- /bin/true || fail "sessionctl exec $1 failed right after its start"
 }
 
 step "start $name (overlay over $src at /work, OnEnd=persist)"
-start_vm $name
+start_vm_exec $name
 systemctl show -P ExecStart sessiond-$name.service | head -c 2000; echo
 findmnt "$merged" || fail "no overlay on the host at $merged"
 assert_eq "$(findmnt -no FSTYPE "$merged")" overlay "host-side workspace"
@@ -159,7 +126,7 @@ assert_eq "$(tree_sums "$src")" "$before" "host directory after stop (must be un
 ! pgrep -x virtiofsd >/dev/null || { pgrep -a virtiofsd; fail "virtiofsd left running"; }
 
 step "start $ro (bind-ro of $src at /ro): read-only on the host, not only in the guest"
-start_vm $ro
+start_vm_exec $ro
 sessionctl exec $ro -- cat /ro/host.txt | grep -qx "from the host" || fail "the guest cannot read /ro"
 rc=0
 sessionctl exec $ro -- sh -c 'echo x > /ro/x' || rc=$?
