@@ -540,6 +540,10 @@ static int vmspawn_agent_unit(const Session *s, char **agent, char **ret) {
                        "FailureAction=poweroff\n"
                        "[Service]\n"
                        "Type=exec\n"
+                       /* The host bounds the wait for the agent (and then stops the VM); a
+                        * guest-side limit would only power off a slow guest (nested under TCG
+                        * the start took over the default 90 s). */
+                       "TimeoutStartSec=infinity\n"
                        "ExecStart=");
         if (!text)
                 return -ENOMEM;

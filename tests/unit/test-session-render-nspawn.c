@@ -271,11 +271,12 @@ static void test_vmspawn(void) {
         ASSERT_TRUE(argv_index(&service, cid) > 0);
         ASSERT_TRUE(argv_index(&service, "--network-user-mode") < 0);   /* no egress: no network */
         /* the agent is a Type=exec unit of the guest's (a credential), not systemd.run=, whose
-         * oneshot start job would keep the guest's boot, and READY=1, from ever finishing */
+         * oneshot start job would keep the guest's boot, and READY=1, from ever finishing; no
+         * guest-side start limit (the host's agent wait bounds it) */
         ASSERT_TRUE(argv_index(&service, "--set-credential=systemd.extra-unit.sessiond-agent.service:"
                                          "[Unit]\\nDescription=sessiond agent of session vm\\n"
                                          "SuccessAction=poweroff\\nFailureAction=poweroff\\n"
-                                         "[Service]\\nType=exec\\n"
+                                         "[Service]\\nType=exec\\nTimeoutStartSec=infinity\\n"
                                          "ExecStart=" SESSIOND_AGENT_PATH " --name=vm --socket=vsock:1024 -- /bin/true\\n") > 0);
         ASSERT_TRUE(argv_index(&service, "systemd.wants=sessiond-agent.service") > argv_index(&service, "--"));
         ASSERT_TRUE(!argv_prefixed(&service, "systemd.run"));
