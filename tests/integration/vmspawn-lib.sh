@@ -6,6 +6,9 @@ guest=/var/lib/machines/sessiond-guest
 [[ -d $guest/boot/loader/entries ]] || fail "no guest tree at $guest (tests/vm/run vmspawn makes it)"
 [[ $(head -c2 "$guest/usr/libexec/sessiond-agent") != '#!' ]] || fail "the guest has no real sessiond-agent"
 
+# Whether a process of that name (its comm, at most 15 characters) runs. Not pgrep: the forky
+# root has no procps, and `! pgrep` then passes whatever runs.
+running() { grep -qsxF "$1" /proc/[0-9]*/comm; }
 now() { python3 -c 'import time; print(time.monotonic())'; }
 secs() { python3 -c "print(round($2 - $1, 1))"; }
 

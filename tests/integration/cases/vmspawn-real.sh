@@ -76,6 +76,9 @@ assert_eq "$(session_field vmr .session.backend)" vmspawn "backend"
 step "machined lists the VM"
 machinectl list --no-legend --no-pager
 machinectl list --no-legend --no-pager | grep -E '^vmr +vm ' || fail "machinectl does not list vmr as a vm"
+# (so that the checks after the stop that they are gone can fail)
+running qemu-system-x86 || fail "no qemu runs the VM"
+running virtiofsd || fail "no virtiofsd shares the guest's root"
 
 step "exec answers from inside the guest, at once after Start returned"
 rc=0
@@ -133,7 +136,7 @@ echo "FIGURE vmspawn-session-stop $(secs "$t5" "$(now)") s"
 wait_until 120 unit_gone vmr
 wait_until 60 slice_gone vmr
 ! machinectl list --no-legend --no-pager | grep -q '^vmr ' || fail "machined still lists vmr"
-! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
-! pgrep -x virtiofsd >/dev/null || { pgrep -a virtiofsd; fail "virtiofsd left running"; }
+! running qemu-system-x86 || fail "qemu left running"
+! running virtiofsd || fail "virtiofsd left running"
 
 echo ok

@@ -123,7 +123,7 @@ kept=$(cd /run/vmws-check && sh -c "$view_sums")
 umount /run/vmws-check
 diff <(echo "$guest_tree") <(echo "$kept") || fail "what OnEnd=persist kept differs from the guest's /work"
 assert_eq "$(tree_sums "$src")" "$before" "host directory after stop (must be unchanged)"
-! pgrep -x virtiofsd >/dev/null || { pgrep -a virtiofsd; fail "virtiofsd left running"; }
+! running virtiofsd || fail "virtiofsd left running"
 
 step "start $ro (bind-ro of $src at /ro): read-only on the host, not only in the guest"
 start_vm_exec $ro
@@ -140,7 +140,7 @@ assert_eq "$(tree_sums "$src")" "$before" "host directory after the bind-ro sess
 sessionctl stop $ro
 wait_until 300 unit_gone $ro
 [[ ! -e /run/sessiond/agents/$ro ]] || fail "runtime directory (with the read-only bind) left"
-! pgrep -x qemu-system-x86 >/dev/null || { pgrep -a qemu-system; fail "qemu left running"; }
-! pgrep -x virtiofsd >/dev/null || { pgrep -a virtiofsd; fail "virtiofsd left running"; }
+! running qemu-system-x86 || fail "qemu left running"
+! running virtiofsd || fail "virtiofsd left running"
 rm -rf "$src" "$state"
 echo ok
