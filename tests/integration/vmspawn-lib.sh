@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Shared by the opt-in cases that boot a real nested VM through sessiond (tests/vm/run vmspawn):
-# the guest tree, no KVM that cannot run a guest, and the limits a nested boot needs.
+# the guest tree, no KVM that cannot run a guest, and the limits a nested boot needs. Sourced after
+# lib.sh; skips the case where there is no systemd-vmspawn (the default VM).
+command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
 . "$SESSIOND_TEST_DIR/daemon-lib.sh"
 guest=/var/lib/machines/sessiond-guest
 [[ -d $guest/boot/loader/entries ]] || fail "no guest tree at $guest (tests/vm/run vmspawn makes it)"

@@ -7,7 +7,6 @@
 # of the VM (unit, slice, machine, qemu, session record). Skipped where there is no
 # systemd-vmspawn (the default VM).
 . "$SESSIOND_TEST_DIR/lib.sh"
-command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
 . "$SESSIOND_TEST_DIR/vmspawn-lib.sh"
 
 write_session vmt <<'S'

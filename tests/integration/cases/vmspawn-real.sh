@@ -9,7 +9,6 @@
 # exit codes cross the VM boundary, exec -t works streamed, and stop leaves no
 # unit, no machine and no qemu. Skipped where there is no systemd-vmspawn (the default VM).
 . "$SESSIOND_TEST_DIR/lib.sh"
-command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
 . "$SESSIOND_TEST_DIR/vmspawn-lib.sh"
 
 write_session vmr <<'S'

@@ -10,7 +10,6 @@
 # remounts it read-write (the host's mount is read-only). Skipped where there is no
 # systemd-vmspawn (the default VM).
 . "$SESSIOND_TEST_DIR/lib.sh"
-command -v systemd-vmspawn >/dev/null || skip "no systemd-vmspawn here (run it with tests/vm/run vmspawn)"
 . "$SESSIOND_TEST_DIR/vmspawn-lib.sh"
 [[ -x $guest/usr/lib/systemd/system-generators/systemd-fstab-generator ]] ||
         fail "the guest has no systemd-fstab-generator: nothing would mount the workspace"
